@@ -1,0 +1,1 @@
+"""Paired 2D/3D data: procedural shapes, headless rendering, datasets, image preprocessing."""
