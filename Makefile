@@ -1,0 +1,42 @@
+# lift3d — set-up and everyday commands. Every target does its own set-up on a fresh machine.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DATA   ?= data/default
+RUN    ?= runs/default
+
+.PHONY: demo test lint weights evaluate bench setup clean
+
+$(STAMP): pyproject.toml
+	@bash scripts/setup_system.sh
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## Reconstruct the bundled sample images with the shipped default model -> out/
+demo: $(STAMP)
+	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/chair_view0.png -o out/chair.glb --preview out/chair_preview.png
+	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/chair_view*.png --views -o out/chair_4views.obj
+	$(VENV)/bin/lift3d info out/chair.glb
+
+## Lint and run the test suite
+test: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+
+## Generate the training data and train the shipped default weights from scratch (~60 min, 2 CPU cores)
+weights: $(STAMP)
+	bash scripts/make_weights.sh
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_reconstruct.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

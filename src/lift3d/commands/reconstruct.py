@@ -1,0 +1,66 @@
+"""``lift3d reconstruct``: image(s) -> 3D model file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lift3d.errors import InputError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reconstruct")(reconstruct)
+
+
+def reconstruct(
+    images: list[Path] = typer.Argument(..., help="Image file(s): PNG/JPEG/any PIL format, RGBA or plain background."),
+    output: Path = typer.Option(..., "-o", "--output",
+                                help="Output file; the extension picks the format: .glb .gltf .obj .ply .stl .off "
+                                     "(mesh), .binvox .npz (voxels), .pcd .xyz (points). With several images and "
+                                     "no --views, a folder that gets one .glb per image (or --format)."),
+    views: bool = typer.Option(False, "--views", help="The images are views of ONE object: fuse them."),
+    masks: list[Path] = typer.Option(None, "--mask", help="Foreground mask per image (white = object)."),
+    checkpoint: Path = typer.Option(None, "--checkpoint", help="Trainer checkpoint (.safetensors); default: shipped."),
+    threshold: float = typer.Option(None, "--threshold", help="Occupancy threshold (default: from the model card)."),
+    smooth: int = typer.Option(10, "--smooth", help="Taubin smoothing iterations (0 = raw marching cubes)."),
+    fmt: str = typer.Option("glb", "--format", help="Extension for folder output (several images, no --views)."),
+    preview: Path = typer.Option(None, "--preview", help="Also write a turntable render of the result (PNG)."),
+    color: bool = typer.Option(True, "--color/--no-color", help="Tint the mesh with the object's median colour."),
+    threads: int = typer.Option(None, "--threads", help="CPU threads for the network."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+) -> None:
+    """Reconstruct a 3D model from one image, or from several views of one object (--views)."""
+    from lift3d.data.preprocess import load_image, load_mask
+    from lift3d.reconstruct.outputs import check_output_path, object_color, write_reconstruction
+    from lift3d.reconstruct.pipeline import Reconstructor
+
+    if masks and len(masks) != len(images):
+        raise InputError(f"{len(masks)} --mask given for {len(images)} images")
+    if views or len(images) == 1:
+        jobs = [(list(range(len(images))), check_output_path(output))]
+    else:
+        ext = "." + fmt.lower().lstrip(".")
+        jobs = [([i], check_output_path(output / f"{img.stem}{ext}")) for i, img in enumerate(images)]
+    if preview is not None and preview.suffix.lower() != ".png":
+        raise InputError(f"--preview must be a .png file, got {preview}")
+
+    # Read and validate every input before loading the model or writing anything.
+    rgbas = [load_image(p) for p in images]
+    mask_arrays = [load_mask(m, im.shape[:2]) for m, im in zip(masks, rgbas, strict=True)] if masks else None
+    model = Reconstructor(checkpoint, threads=threads)
+    for idx, out in jobs:
+        sel_masks = [mask_arrays[i] for i in idx] if mask_arrays else None
+        rec = model.reconstruct([rgbas[i] for i in idx], sel_masks, threshold=threshold, smooth_iterations=smooth)
+        tint = object_color(rgbas[idx[0]], sel_masks[0] if sel_masks else None) if color else None
+        write_reconstruction(rec, out, color=tint)
+        if preview is not None and rec.mesh is not None:
+            from lift3d.reconstruct.preview import write_turntable
+
+            write_turntable(rec.mesh, preview if len(jobs) == 1 else preview.with_name(f"{out.stem}_{preview.name}"),
+                            color=tint)
+        if not quiet:
+            n_occ = int(rec.occupancy.sum())
+            faces = 0 if rec.mesh is None else len(rec.mesh.faces)
+            ms = {k: f"{v * 1000:.0f} ms" for k, v in rec.timings.items()}
+            typer.echo(f"{out}: {len(idx)} view(s), {n_occ} occupied voxels, {faces} faces ({ms})")

@@ -1,0 +1,5 @@
+"""The inference pipeline: image(s) -> model -> voxels -> mesh -> refinement -> file."""
+
+from lift3d.reconstruct.pipeline import Reconstruction, Reconstructor, default_checkpoint
+
+__all__ = ["Reconstruction", "Reconstructor", "default_checkpoint"]
