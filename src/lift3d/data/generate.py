@@ -1,0 +1,219 @@
+"""Write a paired 2D/3D dataset: rendered views + cameras + ground truth (voxels, points, occupancy, mesh).
+
+Layout (``docs/datasets.md``)::
+
+    DIR/manifest.json                  categories, shapes with their split, generation settings
+    DIR/shapes/<id>/view_XX.png        RGBA renders, alpha = foreground
+    DIR/shapes/<id>/geometry.npz       depth (V, H, W) float32 camera z (0 = background), normals (V, H, W, 3) int8
+    DIR/shapes/<id>/cameras.json       K, R, t, width, height, azimuth, elevation, distance per view
+    DIR/shapes/<id>/gt.npz             voxels32 (32^3 bool) [voxels64], points/normals (P, 3), occ_points/occ_labels
+    DIR/shapes/<id>/mesh.ply           canonical-frame watertight mesh
+
+Each shape folder is written to a temporary folder and renamed when complete, so an interrupted run leaves
+only whole shapes, and a re-run skips them (resumable). Per-shape seeds depend only on (seed, category,
+index), so the bytes are the same whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lift3d.errors import DatasetError, InputError, Lift3DError
+from lift3d.io.atomic import atomic_dir, write_text_atomic
+
+MESH_SUFFIXES = (".obj", ".ply", ".stl", ".off", ".glb", ".gltf")
+
+
+@dataclass(frozen=True)
+class ShapeTask:
+    """Everything one worker needs to write one shape folder."""
+
+    shape_id: str
+    category: str
+    seed: int
+    source: str | None  # a mesh file, or None for a procedural shape
+    out: str
+    views: int
+    image_size: int
+    voxel_res: tuple[int, ...]
+    points: int
+    occ_samples: int
+    elevation: tuple[float, float]
+    up: str
+
+
+def _load_source(task: ShapeTask):
+    import trimesh
+
+    from lift3d.data.shapes import make_shape
+    from lift3d.geometry.normalize import normalize_mesh
+
+    if task.source is None:
+        return make_shape(task.category, task.seed)
+    try:
+        mesh = trimesh.load(task.source, force="mesh", process=True)
+    except Exception as exc:  # trimesh raises many types for bad files
+        raise DatasetError(f"cannot read mesh {task.source}: {exc}") from exc
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        raise DatasetError(f"{task.source} contains no triangles")
+    return normalize_mesh(mesh, up=task.up)
+
+
+def write_shape(task: ShapeTask) -> str:
+    """Render and write one shape folder (atomically). Returns the shape id."""
+    from PIL import Image
+
+    from lift3d.data.render import random_cameras, render_views
+    from lift3d.geometry.sampling import sample_surface
+    from lift3d.geometry.voxels import mesh_to_voxels, points_inside, raycasting_scene
+    from lift3d.io.npz import save_npz
+
+    rng = np.random.default_rng(task.seed)
+    mesh = _load_source(task)
+    cams = random_cameras(rng, task.views, task.image_size, elevation=task.elevation)
+    views = render_views(mesh, cams, rng)
+    gt = {f"voxels{r}": mesh_to_voxels(mesh, r) for r in task.voxel_res}
+    gt["points"], gt["normals"] = sample_surface(mesh, task.points, seed=task.seed)
+    n_near = task.occ_samples // 2
+    idx = rng.integers(0, len(gt["points"]), n_near)
+    near = gt["points"][idx] + rng.normal(0, 0.02, (n_near, 3)).astype(np.float32)
+    uniform = rng.uniform(-0.55, 0.55, (task.occ_samples - n_near, 3)).astype(np.float32)
+    occ = np.concatenate([near, uniform])
+    gt["occ_points"] = occ.astype(np.float16)
+    gt["occ_labels"] = points_inside(mesh, occ, scene=raycasting_scene(mesh))
+    cam_json = {"views": [{**v.camera.to_dict(), "azimuth": v.azimuth, "elevation": v.elevation,
+                           "distance": v.distance} for v in views]}
+    with atomic_dir(Path(task.out) / "shapes" / task.shape_id) as tmp:
+        for i, v in enumerate(views):
+            Image.fromarray(v.rgba, "RGBA").save(tmp / f"view_{i:02d}.png", optimize=False, compress_level=6)
+        save_npz(tmp / "geometry.npz", depth=np.stack([v.depth for v in views]),
+                 normals=np.round(np.stack([v.normals for v in views]) * 127).astype(np.int8))
+        save_npz(tmp / "gt.npz", **gt)
+        (tmp / "cameras.json").write_text(json.dumps(cam_json, indent=1))
+        mesh.export(tmp / "mesh.ply", encoding="binary")
+    return task.shape_id
+
+
+def _worker_init() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def _run(task: ShapeTask) -> tuple[str, str | None]:
+    try:
+        return write_shape(task), None
+    except Lift3DError as exc:
+        return task.shape_id, str(exc)
+
+
+def split_ids(ids_by_category: dict[str, list[str]], splits=(0.8, 0.1, 0.1), seed: int = 0) -> dict[str, list[str]]:
+    """Split shape ids into train/val/test per category (by shape, never by view), seeded."""
+    if len(splits) != 3 or abs(sum(splits) - 1.0) > 1e-6 or min(splits) < 0:
+        raise InputError(f"splits must be three non-negative fractions summing to 1, got {splits}")
+    out: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    for k, (cat, ids) in enumerate(sorted(ids_by_category.items())):
+        order = np.random.default_rng([seed, k, 7]).permutation(len(ids))
+        n_val = int(round(splits[1] * len(ids)))
+        n_test = int(round(splits[2] * len(ids)))
+        if len(ids) >= 3:
+            n_val, n_test = max(n_val, 1), max(n_test, 1)
+        n_train = len(ids) - n_val - n_test
+        picked = [ids[i] for i in order]
+        out["train"] += picked[:n_train]
+        out["val"] += picked[n_train:n_train + n_val]
+        out["test"] += picked[n_train + n_val:]
+    return out
+
+
+def _mesh_sources(root: Path) -> dict[str, list[Path]]:
+    if not root.is_dir():
+        raise InputError(f"mesh folder not found: {root}")
+    found: dict[str, list[Path]] = {}
+    for p in sorted(root.rglob("*")):
+        if p.suffix.lower() in MESH_SUFFIXES and p.is_file():
+            cat = p.parent.name if p.parent != root else "default"
+            found.setdefault(cat, []).append(p)
+    if not found:
+        raise InputError(f"no mesh files ({', '.join(MESH_SUFFIXES)}) under {root}")
+    return found
+
+
+def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None, shapes_per_category: int = 10,
+                     views: int = 12, image_size: int = 128, seed: int = 0, workers: int = 2,
+                     voxel_res: tuple[int, ...] = (32,), points: int = 16384, occ_samples: int = 16384,
+                     splits=(0.8, 0.1, 0.1), elevation=(-10.0, 40.0), quiet: bool = False, skip_bad: bool = False,
+                     mesh_source: str | os.PathLike | None = None, up: str = "+y") -> dict:
+    """Generate (or resume) a dataset; returns the manifest dict. See the module docstring for the layout."""
+    from tqdm import tqdm
+
+    from lift3d.data.shapes import CATEGORIES
+
+    out = Path(out)
+    if views < 1 or image_size < 8 or shapes_per_category < 1:
+        raise InputError("views >= 1, image size >= 8 and shapes per category >= 1 are required")
+    tasks: list[ShapeTask] = []
+    common = dict(out=str(out), views=views, image_size=image_size, voxel_res=tuple(voxel_res), points=points,
+                  occ_samples=occ_samples, elevation=tuple(elevation), up=up)
+    if mesh_source is None:
+        cats = categories or CATEGORIES
+        unknown = sorted(set(cats) - set(CATEGORIES))
+        if unknown:
+            raise InputError(f"unknown categories {unknown}; valid: {', '.join(CATEGORIES)}")
+        for ci, cat in enumerate(cats):
+            for i in range(shapes_per_category):
+                shape_seed = int(np.random.default_rng([seed, CATEGORIES.index(cat), i]).integers(2**31))
+                tasks.append(ShapeTask(f"{cat}_{i:04d}", cat, shape_seed, None, **common))
+    else:
+        sources = _mesh_sources(Path(mesh_source))
+        cats = sorted(sources)
+        for ci, cat in enumerate(cats):
+            for i, p in enumerate(sources[cat]):
+                tasks.append(ShapeTask(f"{cat}_{i:04d}", cat, seed * 100003 + ci * 1009 + i, str(p), **common))
+    todo = [t for t in tasks if not (out / "shapes" / t.shape_id).is_dir()]
+    failed: dict[str, str] = {}
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="shapes", unit="shape", disable=quiet)
+    if workers > 1 and len(todo) > 1:
+        ctx = mp.get_context("fork")
+        with ctx.Pool(workers, initializer=_worker_init) as pool:
+            for sid, err in pool.imap_unordered(_run, todo, chunksize=1):
+                bar.update()
+                if err:
+                    failed[sid] = err
+    else:
+        for t in todo:
+            sid, err = _run(t)
+            bar.update()
+            if err:
+                failed[sid] = err
+    bar.close()
+    if failed:
+        if not skip_bad:
+            sid, err = next(iter(failed.items()))
+            raise DatasetError(f"{len(failed)} shape(s) failed, first {sid}: {err} (use --skip-bad to skip them)")
+        for sid, err in failed.items():
+            warnings.warn(f"skipped {sid}: {err}", stacklevel=2)
+    kept = [t for t in tasks if t.shape_id not in failed]
+    by_cat: dict[str, list[str]] = {}
+    for t in kept:
+        by_cat.setdefault(t.category, []).append(t.shape_id)
+    split = split_ids(by_cat, splits, seed)
+    which = {sid: name for name, ids in split.items() for sid in ids}
+    manifest = {
+        "format": "lift3d-dataset", "version": 1, "image_size": image_size, "views": views,
+        "voxel_res": list(voxel_res), "points": points, "occ_samples": occ_samples, "seed": seed,
+        "source": "procedural" if mesh_source is None else str(mesh_source),
+        "categories": list(cats),
+        "shapes": [{"id": t.shape_id, "category": t.category, "split": which[t.shape_id]} for t in kept],
+        "splits": split,
+    }
+    write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1))
+    return manifest
