@@ -120,7 +120,7 @@ def split_ids(ids_by_category: dict[str, list[str]], splits=(0.8, 0.1, 0.1), see
     if len(splits) != 3 or abs(sum(splits) - 1.0) > 1e-6 or min(splits) < 0:
         raise InputError(f"splits must be three non-negative fractions summing to 1, got {splits}")
     out: dict[str, list[str]] = {"train": [], "val": [], "test": []}
-    for k, (cat, ids) in enumerate(sorted(ids_by_category.items())):
+    for k, (_, ids) in enumerate(sorted(ids_by_category.items())):
         order = np.random.default_rng([seed, k, 7]).permutation(len(ids))
         n_val = int(round(splits[1] * len(ids)))
         n_test = int(round(splits[2] * len(ids)))
@@ -168,7 +168,7 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
         unknown = sorted(set(cats) - set(CATEGORIES))
         if unknown:
             raise InputError(f"unknown categories {unknown}; valid: {', '.join(CATEGORIES)}")
-        for ci, cat in enumerate(cats):
+        for cat in cats:
             for i in range(shapes_per_category):
                 shape_seed = int(np.random.default_rng([seed, CATEGORIES.index(cat), i]).integers(2**31))
                 tasks.append(ShapeTask(f"{cat}_{i:04d}", cat, shape_seed, None, **common))
