@@ -1,0 +1,55 @@
+"""The full image(s) -> voxel model: encoder, per-view decoder, fusion, shared head, refiner."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lift3d.errors import InputError
+from lift3d.models.decoders.voxel import VoxelHead, VoxelViewDecoder
+from lift3d.models.encoders import build_encoder
+from lift3d.models.fusion import build_fusion
+from lift3d.models.refiner import UNet3DRefiner
+
+
+class VoxelReconstructor(nn.Module):
+    """``images (B, V, 3, H, W)`` -> ``{"logits": (B, 32, 32, 32), "coarse_logits": (B, 32, 32, 32)}``.
+
+    The same weights handle any number of views V >= 1; the output does not depend on the views' order.
+
+    Args:
+        encoder: name and kwargs, e.g. ``{"name": "resnet", "depth": 18}``.
+        image_size: input side (the encoder's output size is derived from it).
+        latent, channels: decoder bottleneck width and channels at 4^3, 8^3, 16^3.
+        head_channels: channels of the 32^3 stage.
+        fusion: ``context`` | ``mean`` | ``max``.
+        refiner: use the 3D U-Net refiner.
+    """
+
+    def __init__(self, encoder: dict | None = None, image_size: int = 128, latent: int = 512,
+                 channels=(64, 48, 32), head_channels: int = 32, fusion: str = "context", refiner: bool = True,
+                 refiner_channels=(16, 32, 64)) -> None:
+        super().__init__()
+        enc = dict(encoder or {"name": "small"})
+        self.encoder = build_encoder(enc.pop("name"), **enc)
+        self.image_size = image_size
+        with torch.no_grad():
+            f, _ = self.encoder.eval()(torch.zeros(1, 3, image_size, image_size))
+        self.encoder.train()
+        self.decoder = VoxelViewDecoder(f[0].numel(), latent, tuple(channels))
+        self.fusion = build_fusion(fusion, self.decoder.out_channels)
+        self.head = VoxelHead(self.decoder.out_channels, head_channels)
+        self.refiner = UNet3DRefiner(tuple(refiner_channels)) if refiner else None
+
+    def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        if images.dim() == 4:
+            images = images.unsqueeze(1)
+        if images.dim() != 5 or images.shape[2] != 3:
+            raise InputError(f"expected images of shape (B, V, 3, H, W), got {tuple(images.shape)}")
+        b, v = images.shape[:2]
+        feats, _ = self.encoder(images.flatten(0, 1))
+        vols = self.decoder(feats)
+        fused = self.fusion(vols.view(b, v, *vols.shape[1:]))
+        coarse = self.head(fused)
+        logits = self.refiner(coarse) if self.refiner is not None else coarse
+        return {"logits": logits, "coarse_logits": coarse}
