@@ -11,8 +11,8 @@ PY=${PY:-.venv/bin/python}
 LIFT3D=${LIFT3D:-.venv/bin/lift3d}
 DATA=${DATA:-data/default}
 RUN=${RUN:-runs/default}
-SHAPES=${SHAPES:-120}
-VIEWS=${VIEWS:-8}
+SHAPES=${SHAPES:-150}
+VIEWS=${VIEWS:-12}
 SEED=${SEED:-0}
 
 $LIFT3D data generate --shapes-per-category "$SHAPES" --views "$VIEWS" --out "$DATA" --seed "$SEED" --workers 2

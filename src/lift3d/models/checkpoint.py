@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorsError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
@@ -38,7 +38,7 @@ def load_tensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict
             raw = f.metadata() or {}
         tensors = load_file(str(p))
         header = {k: json.loads(v) for k, v in raw.items()}
-    except (SafetensorsError, OSError, ValueError, json.JSONDecodeError) as exc:
+    except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
         raise ModelError(f"{p} is not a valid lift3d checkpoint: {exc}") from exc
     return tensors, header
 

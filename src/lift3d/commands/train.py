@@ -1,0 +1,76 @@
+"""``lift3d train`` and ``lift3d evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("evaluate")(evaluate)
+
+
+def train(
+    config: Path = typer.Argument(..., help="YAML config (see configs/default.yaml)."),
+    data: Path = typer.Option(None, "--data", help="Dataset folder (overrides data.root)."),
+    out: Path = typer.Option(None, "--out", help="Run folder for checkpoints and logs (overrides train.out)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.safetensors if it exists."),
+    epochs: int = typer.Option(None, "--epochs", help="Override train.epochs."),
+    max_minutes: float = typer.Option(None, "--max-minutes", help="Stop after the epoch that passes this budget."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Train a model from a config; checkpoints go to OUT (best.safetensors, last.safetensors)."""
+    from lift3d.train.run import run_training
+
+    overrides: dict = {"data": {}, "train": {}}
+    if data:
+        overrides["data"]["root"] = str(data)
+    if out:
+        overrides["train"]["out"] = str(out)
+    if epochs:
+        overrides["train"]["epochs"] = epochs
+    if max_minutes:
+        overrides["train"]["max_minutes"] = max_minutes
+    row = run_training(config, overrides, resume=resume, quiet=quiet)
+    typer.echo(json.dumps({k: v for k, v in row.items() if not isinstance(v, dict)}))
+
+
+def evaluate(
+    checkpoint: Path = typer.Argument(..., help="Checkpoint (.safetensors)."),
+    dataset: Path = typer.Argument(..., help="lift3d dataset folder."),
+    split: str = typer.Option("test", "--split", help="train | val | test | all."),
+    views: int = typer.Option(1, "--views", help="Views per shape."),
+    threshold: float = typer.Option(None, "--threshold", help="Occupancy threshold (default: the checkpoint's)."),
+    fscore: bool = typer.Option(True, "--fscore/--no-fscore", help="Also F-score and Chamfer of the meshes."),
+    json_out: Path = typer.Option(None, "--json", help="Write the metrics as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """IoU per category (and F-score@0.01/0.02, Chamfer-L1) of a checkpoint on a dataset split."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from lift3d.data.dataset import ShapeDataset
+    from lift3d.io.atomic import write_text_atomic
+    from lift3d.models.checkpoint import load_model
+    from lift3d.train.evaluate import evaluate as run_eval
+
+    model, cfg, meta = load_model(checkpoint)
+    level = threshold if threshold is not None else float(meta.get("threshold", 0.5))
+    ds = ShapeDataset(dataset, split, views=views, targets=("voxels32", "points"),
+                      image_size=int(cfg["data"]["image_size"]))
+    res = run_eval(model, ds, views=views, threshold=level, fscore=fscore, quiet=quiet)
+    table = Table(title=f"{checkpoint.name} on {dataset.name}/{split}, {views} view(s), threshold {level:.2f}")
+    table.add_column("category")
+    table.add_column("IoU", justify="right")
+    for c, v in res["per_category"].items():
+        table.add_row(c, f"{v:.3f}")
+    table.add_row("[b]mean[/b]", f"[b]{res['iou']:.3f}[/b]")
+    Console().print(table)
+    if fscore:
+        typer.echo(f"F-score@0.01 {res['fscore@0.01']:.3f}  F-score@0.02 {res['fscore@0.02']:.3f}  "
+                   f"Chamfer-L1 {res['chamfer_l1']:.4f}")
+    if json_out:
+        write_text_atomic(json_out, json.dumps(res, indent=1))

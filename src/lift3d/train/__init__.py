@@ -1,0 +1,1 @@
+"""Training and evaluation: YAML config -> model, data, optimiser -> checkpoints and metrics."""
