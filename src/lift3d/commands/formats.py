@@ -1,0 +1,118 @@
+"""``lift3d convert`` and ``lift3d info``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lift3d.errors import InputError
+
+
+def register(app: typer.Typer) -> None:
+    app.command("convert")(convert)
+    app.command("info")(info)
+
+
+def convert(
+    src: Path = typer.Argument(..., help="Input file: mesh (.obj .ply .stl .off .glb .gltf), points (.ply .pcd .xyz) "
+                                         "or voxels (.binvox .npz)."),
+    dst: Path = typer.Argument(..., help="Output file; its extension picks the format."),
+    res: int = typer.Option(32, "--res", help="Voxel resolution for mesh/points -> voxels."),
+    points: int = typer.Option(16384, "--points", help="Number of surface samples for mesh -> points."),
+    normalize: bool = typer.Option(True, "--normalize/--keep-frame",
+                                   help="mesh -> voxels: fit the mesh into the canonical cube [-0.5, 0.5]^3 first "
+                                        "(the grid covers that cube). Other conversions keep coordinates."),
+    level: float = typer.Option(0.5, "--level", help="Iso-level for voxels -> mesh (marching cubes)."),
+) -> None:
+    """Convert between mesh, point cloud and voxel formats."""
+    from lift3d.io.formats import kind_of, read_any
+
+    out_kind = kind_of(dst, for_output=True)
+    if src.resolve() == dst.resolve():
+        raise InputError("input and output are the same file")
+    kind, obj = read_any(src)
+    if out_kind == "mesh":
+        mesh = _to_mesh(kind, obj, level)
+        from lift3d.export.meshes import save_mesh
+
+        save_mesh(mesh, dst)
+    elif out_kind == "points":
+        pts, normals = _to_points(kind, obj, points, level)
+        from lift3d.export.points import save_points
+
+        save_points(dst, pts, normals)
+    else:
+        from lift3d.io.voxels import save_voxels
+
+        save_voxels(dst, _to_voxels(kind, obj, res, normalize))
+    typer.echo(f"wrote {dst}")
+
+
+def _to_mesh(kind: str, obj, level: float):
+    if kind == "mesh":
+        return obj
+    if kind == "voxels":
+        from lift3d.geometry.voxels import voxels_to_mesh
+
+        g = obj
+        mesh = voxels_to_mesh(g.occupancy.astype("float32"), level=level, lo=0.0, hi=1.0)
+        mesh.apply_scale(g.scale)
+        mesh.apply_translation(g.translate)
+        return mesh
+    from lift3d.geometry.surface import points_to_mesh
+
+    return points_to_mesh(obj[0], obj[1])
+
+
+def _to_points(kind: str, obj, n: int, level: float):
+    if kind == "points":
+        return obj[0], obj[1]
+    from lift3d.geometry.sampling import sample_surface
+
+    return sample_surface(_to_mesh(kind, obj, level), n, seed=0)
+
+
+def _to_voxels(kind: str, obj, res: int, normalize: bool):
+    import numpy as np
+
+    from lift3d.geometry.normalize import normalize_mesh
+    from lift3d.geometry.voxels import mesh_to_voxels
+    from lift3d.io.voxels import VoxelGrid
+
+    if kind == "voxels":
+        return obj
+    mesh = _to_mesh(kind, obj, 0.5)
+    if normalize:
+        mesh = normalize_mesh(mesh)
+    return VoxelGrid(mesh_to_voxels(mesh, res), np.full(3, -0.5), 1.0)
+
+
+def info(file: Path = typer.Argument(..., help="A mesh, point cloud or voxel file.")) -> None:
+    """Describe a file: counts, bounds, watertightness or occupancy."""
+    import numpy as np
+
+    from lift3d.io.formats import read_any
+
+    kind, obj = read_any(file)
+    fmt = lambda a: "[" + ", ".join(f"{x:.4g}" for x in a) + "]"  # noqa: E731
+    typer.echo(f"file: {file}\nkind: {kind}")
+    if kind == "mesh":
+        typer.echo(f"vertices: {len(obj.vertices)}\nfaces: {len(obj.faces)}\nwatertight: {obj.is_watertight}")
+        if obj.is_watertight:
+            typer.echo(f"volume: {obj.volume:.6g}")
+        typer.echo(f"area: {obj.area:.6g}\nbounds: {fmt(obj.bounds[0])} .. {fmt(obj.bounds[1])}")
+        typer.echo(f"colors: {obj.visual.kind or 'none'}")
+    elif kind == "points":
+        pts, normals, colors = obj
+        typer.echo(f"points: {len(pts)}\nnormals: {normals is not None}\ncolors: {colors is not None}")
+        typer.echo(f"bounds: {fmt(pts.min(0))} .. {fmt(pts.max(0))}")
+    else:
+        occ = obj.occupancy
+        typer.echo(f"dims: {'x'.join(map(str, occ.shape))}\noccupied: {int(occ.sum())} "
+                   f"({100 * occ.mean():.2f}%)\ntranslate: {fmt(obj.translate)}\nscale: {obj.scale:.6g}")
+        if occ.any():
+            idx = np.argwhere(occ)
+            cell = obj.scale / np.array(occ.shape)
+            typer.echo(f"occupied bounds: {fmt(obj.translate + idx.min(0) * cell)} .. "
+                       f"{fmt(obj.translate + (idx.max(0) + 1) * cell)}")
