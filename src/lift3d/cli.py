@@ -21,6 +21,9 @@ app = typer.Typer(
 # Command groups, registered in this order (each module has ``register(app)``).
 COMMAND_MODULES = [
     "lift3d.commands.formats",
+    "lift3d.commands.data",
+    "lift3d.commands.train",
+    "lift3d.commands.reconstruct",
 ]
 
 
