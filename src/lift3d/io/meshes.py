@@ -35,4 +35,5 @@ def load_mesh(path: str | os.PathLike) -> trimesh.Trimesh:
         raise FormatError(f"{p} contains no triangles (empty mesh or not a mesh file)")
     if not np.isfinite(loaded.vertices).all():
         raise FormatError(f"{p} has NaN or infinite vertex coordinates")
+    loaded.merge_vertices()  # STL stores three corners per face: weld them so topology (watertight) is right
     return loaded

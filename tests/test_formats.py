@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+import trimesh
+
+from lift3d.errors import FormatError, InputError
+from lift3d.export.meshes import save_mesh
+from lift3d.export.points import save_points
+from lift3d.io.formats import kind_of, read_any
+from lift3d.io.meshes import load_mesh
+from lift3d.io.points import load_points
+from lift3d.io.voxels import VoxelGrid, load_voxels, save_voxels
+
+
+def _l_shape() -> np.ndarray:
+    """An asymmetric grid: any axis swap or flip changes it."""
+    g = np.zeros((6, 7, 8), bool)
+    g[0, :, 0] = True  # a column along y
+    g[:, 0, 0] = True  # a row along x
+    g[5, 6, 7] = True
+    g[1, 2, 3] = True
+    return g
+
+
+@pytest.mark.parametrize("ext", [".obj", ".ply", ".stl", ".off", ".glb"])
+def test_mesh_round_trip(tmp_path, box_mesh, ext):
+    box_mesh.visual.vertex_colors = np.tile([200, 10, 10, 255], (len(box_mesh.vertices), 1))
+    path = save_mesh(box_mesh, tmp_path / f"m{ext}")
+    back = load_mesh(path)
+    assert len(back.faces) == len(box_mesh.faces)
+    uniq = lambda v: np.unique(np.round(v, 5), axis=0)  # noqa: E731  (STL stores three corners per face)
+    assert np.allclose(uniq(back.vertices), uniq(box_mesh.vertices), atol=1e-5)
+    assert back.volume == pytest.approx(box_mesh.volume, rel=1e-5)
+    if ext in (".glb", ".ply"):
+        assert np.allclose(back.visual.vertex_colors[:, :3], [200, 10, 10])
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
+@pytest.mark.parametrize("ext", [".ply", ".pcd", ".xyz"])
+def test_points_round_trip(tmp_path, rng, ext):
+    pts = rng.random((500, 3)).astype(np.float32)
+    normals = rng.normal(size=(500, 3)).astype(np.float32)
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    save_points(tmp_path / f"p{ext}", pts, normals)
+    back, n_back, _ = load_points(tmp_path / f"p{ext}")
+    assert np.allclose(back, pts, atol=1e-6)
+    assert np.allclose(n_back, normals, atol=1e-6)
+
+
+@pytest.mark.parametrize("ext", [".binvox", ".npz"])
+def test_voxel_round_trip_keeps_axes_and_placement(tmp_path, ext):
+    g = _l_shape()
+    save_voxels(tmp_path / f"v{ext}", VoxelGrid(g, [0.1, -0.2, 0.3], 2.5))
+    back = load_voxels(tmp_path / f"v{ext}")
+    assert np.array_equal(back.occupancy, g)
+    assert np.allclose(back.translate, [0.1, -0.2, 0.3]) and back.scale == pytest.approx(2.5)
+
+
+def test_binvox_byte_layout(tmp_path):
+    """binvox stores x slowest, then z, then y fastest."""
+    g = np.zeros((2, 2, 2), bool)
+    g[0, 1, 0] = True  # (x=0, y=1, z=0) -> flat index x*4 + z*2 + y = 1
+    save_voxels(tmp_path / "v.binvox", g)
+    data = (tmp_path / "v.binvox").read_bytes().split(b"data\n", 1)[1]
+    assert data == bytes([0, 1, 1, 1, 0, 6])
+
+
+def test_truncated_binvox_is_a_format_error(tmp_path):
+    save_voxels(tmp_path / "v.binvox", _l_shape())
+    raw = (tmp_path / "v.binvox").read_bytes()
+    (tmp_path / "cut.binvox").write_bytes(raw[: len(raw) - 3])
+    with pytest.raises(FormatError, match="cut.binvox"):
+        load_voxels(tmp_path / "cut.binvox")
+    (tmp_path / "bad.binvox").write_bytes(b"hello world\n")
+    with pytest.raises(FormatError, match="not a binvox"):
+        load_voxels(tmp_path / "bad.binvox")
+
+
+def test_bad_meshes(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        load_mesh(tmp_path / "missing.obj")
+    (tmp_path / "junk.stl").write_bytes(b"\x00\x01 not a mesh at all" * 3)
+    with pytest.raises(FormatError):
+        load_mesh(tmp_path / "junk.stl")
+    (tmp_path / "empty.obj").write_text("# nothing\n")
+    with pytest.raises(FormatError, match="no triangles"):
+        load_mesh(tmp_path / "empty.obj")
+    (tmp_path / "nan.obj").write_text("v 0 0 0\nv 1 0 0\nv nan 1 0\nf 1 2 3\n")
+    with pytest.raises(FormatError, match="NaN"):
+        load_mesh(tmp_path / "nan.obj")
+    with pytest.raises(InputError, match="unknown"):
+        kind_of(tmp_path / "x.docx")
+
+
+def test_ply_kind_is_sniffed(tmp_path, box_mesh, rng):
+    save_mesh(box_mesh, tmp_path / "mesh.ply")
+    save_points(tmp_path / "cloud.ply", rng.random((50, 3)))
+    assert read_any(tmp_path / "mesh.ply")[0] == "mesh"
+    assert read_any(tmp_path / "cloud.ply")[0] == "points"
+
+
+def test_textured_glb_round_trip(tmp_path):
+    from PIL import Image
+
+    mesh = trimesh.creation.box()
+    uv = np.random.default_rng(0).random((len(mesh.vertices), 2))
+    tex = Image.fromarray(np.full((8, 8, 3), [0, 128, 255], np.uint8))
+    mesh.visual = trimesh.visual.TextureVisuals(uv=uv, image=tex)
+    save_mesh(mesh, tmp_path / "t.glb")
+    back = trimesh.load(tmp_path / "t.glb", force="mesh")
+    assert isinstance(back.visual, trimesh.visual.TextureVisuals)
+    assert back.visual.material is not None
