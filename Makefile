@@ -20,7 +20,10 @@ setup: $(STAMP)
 ## Reconstruct the bundled sample images with the shipped default model -> out/
 demo: $(STAMP)
 	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/chair_view0.png -o out/chair.glb --preview out/chair_preview.png
-	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/chair_view*.png --views -o out/chair_4views.obj
+	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/chair_view*.png --views -o out/chair_4views.glb \
+		--preview out/chair_4views_preview.png
+	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/car.jpg -o out/car.obj --preview out/car_preview.png
+	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/airplane.png src/lift3d/samples/lamp.png -o out/ --format glb
 	$(VENV)/bin/lift3d info out/chair.glb
 
 ## Lint and run the test suite
@@ -35,8 +38,11 @@ lint: $(STAMP)
 weights: $(STAMP)
 	bash scripts/make_weights.sh
 
+## Speed benchmarks (results -> docs/results_*.md)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_reconstruct.py
+	$(PY) benchmarks/bench_chamfer.py
+	$(PY) benchmarks/bench_datagen.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache
