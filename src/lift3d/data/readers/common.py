@@ -1,0 +1,56 @@
+"""Shared pieces of the real-dataset readers: the sample dict, bad-file handling."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from lift3d.data.preprocess import load_image, load_mask, prepare_image
+from lift3d.errors import DatasetError, InputError
+
+
+def read_view(path, mask_path=None, size: int = 128) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One image (+ optional mask file) -> ``(image (3,S,S), mask (1,S,S), full-size bool mask (H,W))``.
+
+    Any unreadable file becomes a :class:`DatasetError` naming it.
+    """
+    try:
+        rgba = load_image(path)
+        full = load_mask(mask_path, rgba.shape[:2]) if mask_path is not None else None
+        if full is None:
+            from lift3d.data.preprocess import foreground_mask
+
+            full = foreground_mask(rgba)
+        img, m = prepare_image(rgba, full, size=size)
+    except InputError as exc:
+        raise DatasetError(f"bad sample file: {exc}") from exc
+    return img, m, full
+
+
+def sample_dict(images, masks, category: str, shape_id: str, cameras=None, voxels=None, points=None) -> dict:
+    """The per-sample dict every lift3d dataset returns (see ``lift3d.data.dataset.ShapeDataset``)."""
+    item = {"images": np.stack(images).astype(np.float32), "masks": np.stack(masks).astype(np.float32),
+            "category": category, "shape_id": shape_id}
+    if cameras is not None:
+        item["cameras"] = [c.to_dict() for c in cameras]
+    if voxels is not None:
+        item["voxels32"] = np.asarray(voxels, np.float32)
+    if points is not None:
+        item["points"] = np.asarray(points, np.float32)
+    return item
+
+
+def filter_readable(items: list, check, skip_bad: bool) -> list:
+    """Keep the items for which ``check(item)`` raises nothing; with ``skip_bad`` warn and drop the others,
+    otherwise re-raise as :class:`DatasetError`."""
+    kept = []
+    for it in items:
+        try:
+            check(it)
+            kept.append(it)
+        except (DatasetError, InputError) as exc:
+            if not skip_bad:
+                raise DatasetError(str(exc)) from exc
+            warnings.warn(f"skipped: {exc}", stacklevel=3)
+    return kept
