@@ -172,3 +172,100 @@ def test_refine_chain(vsphere):
     assert out.is_watertight and len(out.split(only_watertight=False)) == 1
     assert len(out.faces) <= 2000
     assert out.volume == pytest.approx(vsphere.volume, rel=0.03)
+
+
+# ---------------------------------------------------------------- texture
+
+SIDE_COLOURS = {  # outward axis -> RGB of that side of the box
+    (1, 0, 0): (1.0, 0.0, 0.0), (-1, 0, 0): (0.0, 1.0, 1.0),
+    (0, 1, 0): (0.0, 1.0, 0.0), (0, -1, 0): (1.0, 0.0, 1.0),
+    (0, 0, 1): (0.0, 0.0, 1.0), (0, 0, -1): (1.0, 1.0, 0.0),
+}
+
+
+def side_colour(normals: np.ndarray) -> np.ndarray:
+    """Expected colour ``(N, 3)`` for outward unit normals ``(N, 3)`` of a box."""
+    axis = np.argmax(np.abs(normals), axis=1)
+    key = np.zeros((len(normals), 3), int)
+    key[np.arange(len(normals)), axis] = np.sign(normals[np.arange(len(normals)), axis]).astype(int)
+    return np.array([SIDE_COLOURS[tuple(k)] for k in key])
+
+
+@pytest.fixture(scope="module")
+def box_views():
+    """A 0.6 x 0.4 x 0.8 box seen by 5 cameras (4 from above, 1 from below); ray-cast photos (64 px, uint8)
+    where every pixel shows the colour of the box side it hits, white background."""
+    import open3d as o3d
+
+    from lift3d.geometry.cameras import orbit_camera, pixel_rays
+    from lift3d.geometry.voxels import raycasting_scene
+
+    box = trimesh.creation.box(extents=(0.6, 0.4, 0.8))
+    scene = raycasting_scene(box)
+    cams = [orbit_camera(az, el, 2.2, 64, 64) for az, el in [(45, 30), (135, 30), (225, 30), (315, 30), (20, -60)]]
+    images = []
+    for cam in cams:
+        o, d = pixel_rays(cam)
+        ids = scene.cast_rays(o3d.core.Tensor(np.concatenate([o, d], -1).reshape(-1, 6).astype(np.float32)))
+        ids = ids["primitive_ids"].numpy().astype(np.int64)
+        hit = ids != o3d.t.geometry.RaycastingScene.INVALID_ID
+        img = np.ones((len(ids), 3))
+        img[hit] = side_colour(box.face_normals[ids[hit]])
+        images.append(np.round(img.reshape(64, 64, 3) * 255).astype(np.uint8))
+    return box, images, cams
+
+
+def test_bake_texture_reproduces_side_colours(box_views, tmp_path):
+    from lift3d.postprocess import bake_texture
+
+    box, images, cams = box_views
+    fine = box.subdivide()  # 48 faces, so the atlas has room to sample each face's interior
+    baked = bake_texture(fine, images, cams, texture_size=128)
+    assert isinstance(baked.visual, trimesh.visual.TextureVisuals)
+    image = baked.visual.material.image
+    assert image.size == (128, 128)
+    assert len(baked.faces) == len(fine.faces)
+    # The texel at each face's centroid in UV space has its side's colour.
+    uv_centres = baked.visual.uv[baked.faces].mean(axis=1)
+    got = trimesh.visual.uv_to_color(uv_centres, image)[:, :3] / 255.0
+    assert np.abs(got - side_colour(fine.face_normals)).max() < 0.05
+    # uint8 and float photos give the same texture.
+    baked_f = bake_texture(fine, [im / 255.0 for im in images], cams, texture_size=128)
+    assert np.array_equal(np.asarray(baked_f.visual.material.image), np.asarray(image))
+    # GLB export keeps the texture.
+    path = tmp_path / "box.glb"
+    baked.export(path)
+    loaded = trimesh.load(path, force="mesh")
+    assert isinstance(loaded.visual, trimesh.visual.TextureVisuals)
+    assert loaded.visual.uv.shape == (len(loaded.vertices), 2)
+    assert loaded.visual.material.baseColorTexture.size == (128, 128)
+    assert loaded.volume == pytest.approx(0.192, rel=1e-4)
+
+
+def test_vertex_colours_and_unseen_fill(box_views):
+    from lift3d.postprocess import vertex_colors_from_views
+
+    box, images, cams = box_views
+    fine = box.subdivide().subdivide()
+    interior = np.isclose(np.abs(fine.vertex_normals).max(axis=1), 1.0)  # vertices inside a side
+    out = vertex_colors_from_views(fine, images, cams)
+    rgb = out.visual.vertex_colors[:, :3] / 255.0
+    assert np.abs(rgb[interior] - side_colour(fine.vertex_normals[interior])).max() < 0.05
+    # Only the 4 cameras from above: the bottom is seen by none and takes a neighbouring side's colour.
+    out = vertex_colors_from_views(fine, images[:4], cams[:4])
+    bottom = interior & (fine.vertex_normals[:, 1] < -0.99)
+    rgb = out.visual.vertex_colors[bottom, :3] / 255.0
+    side_rgbs = np.array([c for k, c in SIDE_COLOURS.items() if k[1] == 0])
+    assert np.all(np.abs(rgb[:, None, :] - side_rgbs[None]).max(axis=2).min(axis=1) < 0.05)
+
+
+def test_texture_bad_input(box_views):
+    from lift3d.postprocess import bake_texture, vertex_colors_from_views
+
+    box, images, cams = box_views
+    with pytest.raises(InputError, match="one camera per image"):
+        bake_texture(box, images[:2], cams)
+    with pytest.raises(InputError, match="camera expects"):
+        bake_texture(box, [im[:32] for im in images], cams)
+    with pytest.raises(InputError, match="no camera sees"):
+        vertex_colors_from_views(box, images, cams, masks=[np.zeros((64, 64), bool)] * len(images))
