@@ -124,7 +124,8 @@ def _fill_unseen(points: np.ndarray, colours: np.ndarray, seen: np.ndarray) -> n
         raise InputError("no camera sees the mesh: check that the cameras and the mesh share one frame")
     out = colours.copy()
     if not seen.all():
-        _, nearest = cKDTree(points[seen]).query(points[~seen])
+        tree = cKDTree(points[seen], balanced_tree=False, compact_nodes=False)  # faster build, same answers
+        _, nearest = tree.query(points[~seen], workers=-1)
         out[~seen] = colours[seen][nearest]
     return out
 
