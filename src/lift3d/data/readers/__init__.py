@@ -1,0 +1,47 @@
+"""Readers for datasets a user has on disk, returning lift3d's sample dict in the canonical frame.
+
+``open_dataset(path)`` recognises the layout: a lift3d dataset (``manifest.json``), ShapeNet-R2N2
+(``ShapeNetRendering/`` + ``ShapeNetVox32/``), Pix3D (``pix3d.json``) or ModelNet (``<class>/train/*.off``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lift3d.errors import DatasetError
+
+
+def detect_layout(path: str | os.PathLike) -> str:
+    """``lift3d`` | ``r2n2`` | ``pix3d`` | ``modelnet``; :class:`DatasetError` when none matches."""
+    p = Path(path)
+    if (p / "manifest.json").is_file():
+        return "lift3d"
+    if (p / "ShapeNetRendering").is_dir() and (p / "ShapeNetVox32").is_dir():
+        return "r2n2"
+    if (p / "pix3d.json").is_file():
+        return "pix3d"
+    if p.is_dir() and any(p.glob("*/train/*.off")):
+        return "modelnet"
+    raise DatasetError(f"{p}: unknown dataset layout (expected a lift3d manifest.json, ShapeNetRendering/ + "
+                       "ShapeNetVox32/, pix3d.json, or ModelNet <class>/train/*.off)")
+
+
+def open_dataset(path: str | os.PathLike, **kwargs):
+    """Open any supported dataset folder with its reader (keyword arguments go to the reader)."""
+    layout = detect_layout(path)
+    if layout == "lift3d":
+        from lift3d.data.dataset import ShapeDataset
+
+        return ShapeDataset(path, **kwargs)
+    if layout == "r2n2":
+        from lift3d.data.readers.r2n2 import R2N2Dataset
+
+        return R2N2Dataset(path, **kwargs)
+    if layout == "pix3d":
+        from lift3d.data.readers.pix3d import Pix3DDataset
+
+        return Pix3DDataset(path, **kwargs)
+    from lift3d.data.readers.modelnet import ModelNetDataset
+
+    return ModelNetDataset(path, **kwargs)
