@@ -123,3 +123,17 @@ def test_modelnet_reader_and_broken_off_header(tmp_path):
 def test_unknown_layout(tmp_path):
     with pytest.raises(DatasetError, match="unknown dataset layout"):
         detect_layout(tmp_path)
+
+
+def test_modelnet_renders_into_a_lift3d_dataset(tmp_path):
+    from lift3d.data.readers.modelnet import to_lift3d_dataset
+
+    for cls in ("bed", "desk"):
+        d = tmp_path / "mn" / cls / "train"
+        d.mkdir(parents=True)
+        box = trimesh.creation.box(extents=(0.3, 0.5, 1.0) if cls == "bed" else (1.0, 0.5, 0.3))
+        box.export(d / f"{cls}_0001.off")
+    m = to_lift3d_dataset(tmp_path / "mn", tmp_path / "ds", views=2, image_size=24, workers=1, quiet=True)
+    assert sorted(m["categories"]) == ["bed", "desk"]
+    item = open_dataset(tmp_path / "ds", split="all", image_size=24)[0]
+    assert item["images"].shape == (1, 3, 24, 24) and item["voxels32"].sum() > 0

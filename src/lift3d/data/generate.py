@@ -140,7 +140,8 @@ def _mesh_sources(root: Path) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = {}
     for p in sorted(root.rglob("*")):
         if p.suffix.lower() in MESH_SUFFIXES and p.is_file():
-            cat = p.parent.name if p.parent != root else "default"
+            rel = p.relative_to(root).parts  # category = first sub-folder (ModelNet: <class>/train/x.off)
+            cat = rel[0] if len(rel) > 1 else "default"
             found.setdefault(cat, []).append(p)
     if not found:
         raise InputError(f"no mesh files ({', '.join(MESH_SUFFIXES)}) under {root}")
