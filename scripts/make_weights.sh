@@ -17,7 +17,7 @@ SEED=${SEED:-0}
 
 $LIFT3D data generate --shapes-per-category "$SHAPES" --views "$VIEWS" --out "$DATA" --seed "$SEED" --workers 2
 $LIFT3D train configs/default.yaml --data "$DATA" --out "$RUN" --resume
-$PY benchmarks/bench_quality.py --checkpoint "$RUN/best.safetensors" --data "$DATA" --out docs/results_quality.md \
+$PY benchmarks/bench_quality.py --checkpoint "$RUN/final.safetensors" --data "$DATA" --out docs/results_quality.md \
     --json docs/results_quality.json --card src/lift3d/weights/MODEL_CARD.md --install-to src/lift3d/weights/default.safetensors
 $PY benchmarks/bench_reconstruct.py
 $PY benchmarks/write_results.py

@@ -51,8 +51,10 @@ def test_validation_writes_best_checkpoint_and_logs(tiny_dataset, tiny_config, t
     train = ShapeDataset(tiny_dataset, "train", image_size=32, augment=True)
     val = ShapeDataset(tiny_dataset, "val", image_size=32)
     row = Trainer(_cfg(tiny_config, tmp_path, epochs=2), train, val, quiet=True).fit()
-    assert {"val_iou_1v", "val_iou_2v", "threshold"} <= set(row)
+    assert {"val_iou_1v", "val_iou_2v", "threshold", "final_val_iou"} <= set(row)
     assert (tmp_path / "best.safetensors").is_file() and (tmp_path / "metrics.csv").is_file()
+    _, header = load_tensors(tmp_path / "final.safetensors")
+    assert header["meta"]["bn_calibrated"] and "chair" in header["meta"]["val_per_category_1v"]
     assert list((tmp_path / "tensorboard").iterdir())
     assert len((tmp_path / "metrics.csv").read_text().strip().splitlines()) == 3
 

@@ -10,6 +10,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
+    app.command("finalize")(finalize)
     app.command("evaluate")(evaluate)
 
 
@@ -36,6 +37,26 @@ def train(
         overrides["train"]["max_minutes"] = max_minutes
     row = run_training(config, overrides, resume=resume, quiet=quiet)
     typer.echo(json.dumps({k: v for k, v in row.items() if not isinstance(v, dict)}))
+
+
+def finalize(
+    checkpoint: Path = typer.Argument(..., help="A trainer checkpoint, e.g. RUN/last.safetensors."),
+    data: Path = typer.Option(None, "--data", help="Dataset folder (default: the one in the checkpoint's config)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the finalized checkpoint."),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Re-estimate batch-norm statistics and choose the threshold on validation shapes (done automatically at the
+    end of `lift3d train`, which writes RUN/final.safetensors)."""
+    from lift3d.models.checkpoint import load_tensors
+    from lift3d.train.calibrate import finalize as run_finalize
+    from lift3d.train.config import merge
+    from lift3d.train.run import datasets_from_config
+
+    _, header = load_tensors(checkpoint)
+    cfg = merge(header["config"], {"data": {"root": str(data)}} if data else {})
+    train_set, val_set = datasets_from_config(cfg)
+    meta = run_finalize(checkpoint, train_set, val_set, cfg, output, quiet=quiet)
+    typer.echo(json.dumps({k: v for k, v in meta.items() if k.startswith("val_iou") or k == "threshold"}))
 
 
 def evaluate(

@@ -6,6 +6,8 @@ what an uninterrupted run would have done. Checkpoints (written atomically, rank
 
 * ``last.safetensors`` / ``last_state.safetensors``: weights, and optimiser + scheduler + RNG state;
 * ``best.safetensors``: the weights with the best validation IoU (config + metrics in the header);
+* ``final.safetensors``: the last weights with re-estimated batch-norm statistics and the validation-chosen
+  threshold (:mod:`lift3d.train.calibrate`) — the checkpoint to ship;
 * ``metrics.csv`` and TensorBoard event files.
 """
 
@@ -241,6 +243,12 @@ class Trainer:
                 break
         if writer is not None:
             writer.close()
+        if self.rank == 0 and self.val_set is not None and len(self.val_set) and self.cfg["train"].get("calibrate_bn"):
+            from lift3d.train.calibrate import finalize
+
+            final = finalize(self.out / "last.safetensors", self.train_set, self.val_set, self.cfg,
+                             self.out / "final.safetensors", quiet=self.quiet)
+            row.update({f"final_{k}": v for k, v in final.items() if k.startswith("val_iou")})
         return row
 
     def _log(self, row: dict, writer) -> None:
