@@ -102,3 +102,14 @@ def test_visual_hull_contains_the_object(sphere):
     occupied = hull >= 0.5
     assert occupied[truth].mean() > 0.97  # carving keeps the object
     assert occupied.sum() < 1.6 * truth.sum()  # and removes most of the empty space
+
+
+def test_closed_cavities_are_filled_open_ones_are_not():
+    outer = trimesh.creation.box(extents=(0.8, 0.8, 0.8))
+    inner = trimesh.creation.box(extents=(0.5, 0.5, 0.5))
+    hollow = trimesh.boolean.difference([outer, inner], engine="manifold")  # a closed void inside
+    filled = mesh_to_voxels(hollow, 32)
+    assert filled[16, 16, 16] and abs(filled.mean() - 0.8**3) < 0.03
+    assert not mesh_to_voxels(hollow, 32, fill_interior=False)[16, 16, 16]
+    cup = trimesh.boolean.difference([outer, inner.apply_translation([0, 0.3, 0])], engine="manifold")  # open top
+    assert not mesh_to_voxels(cup, 32)[16, 20, 16]

@@ -20,7 +20,7 @@ DEFAULTS: dict = {
     "optim": {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9},
     "schedule": {"name": "cosine", "warmup_steps": 100, "min_lr_ratio": 0.02, "step_epochs": 10, "gamma": 0.5},
     "train": {"epochs": 30, "max_minutes": None, "grad_clip": 5.0, "amp": False, "threads": None, "out": "runs/default",
-              "thresholds": [0.3, 0.4, 0.5, 0.6], "calibrate_bn": 40},
+              "thresholds": [0.3, 0.4, 0.5, 0.6], "calibrate_bn": 40, "val_every": 1},
 }
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("cosine", "step", "onecycle", "constant")

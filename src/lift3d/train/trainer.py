@@ -231,7 +231,9 @@ class Trainer:
         while self.epoch < int(self.cfg["train"]["epochs"]):
             row = {"epoch": self.epoch + 1, **self.train_epoch()}
             self.epoch += 1
-            row.update(self.validate() if self.rank == 0 else {})
+            every = int(self.cfg["train"].get("val_every", 1))
+            if self.rank == 0 and (self.epoch % every == 0 or self.epoch == int(self.cfg["train"]["epochs"])):
+                row.update(self.validate())
             self.history.append(row)
             self.save(row if "val_iou" in row else None)
             self.best = max(self.best, row.get("val_iou", -1.0))
