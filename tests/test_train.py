@@ -89,3 +89,12 @@ def test_ddp_two_processes(tiny_dataset, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "last.safetensors").is_file() and (tmp_path / "best.safetensors").is_file()
+
+
+def test_bf16_autocast_and_periodic_validation(tiny_dataset, tiny_config, tmp_path):
+    cfg = merge(tiny_config, {"train": {"epochs": 2, "amp": True, "val_every": 2, "out": str(tmp_path)}})
+    trainer = Trainer(cfg, ShapeDataset(tiny_dataset, "train", image_size=32),
+                      ShapeDataset(tiny_dataset, "val", image_size=32), quiet=True)
+    row = trainer.fit()
+    assert np.isfinite(row["loss"]) and "val_iou" in row
+    assert "val_iou" not in trainer.history[0]  # epoch 1 was not validated
