@@ -109,3 +109,89 @@ def test_textured_glb_round_trip(tmp_path):
     back = trimesh.load(tmp_path / "t.glb", force="mesh")
     assert isinstance(back.visual, trimesh.visual.TextureVisuals)
     assert back.visual.material is not None
+
+
+def test_gltf_is_one_self_contained_file(tmp_path, box_mesh):
+    save_mesh(box_mesh, tmp_path / "a.gltf")
+    save_mesh(box_mesh.copy().apply_scale(2.0), tmp_path / "b.gltf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gltf", "b.gltf"]  # no shared gltf_buffer_*.bin
+    assert load_mesh(tmp_path / "a.gltf").volume == pytest.approx(0.6 * 0.4 * 0.8, rel=1e-5)
+    assert load_mesh(tmp_path / "b.gltf").volume == pytest.approx(8 * 0.6 * 0.4 * 0.8, rel=1e-5)
+
+
+def test_two_textured_objs_in_one_folder_keep_their_own_images(tmp_path):
+    from PIL import Image
+
+    for stem, colour in (("a", [0, 128, 255]), ("b", [255, 0, 0])):
+        mesh = trimesh.creation.box()
+        mesh.visual = trimesh.visual.TextureVisuals(uv=np.random.default_rng(0).random((8, 2)),
+                                                    image=Image.fromarray(np.full((4, 4, 3), colour, np.uint8)))
+        save_mesh(mesh, tmp_path / f"{stem}.obj")
+    for stem, colour in (("a", [0, 128, 255]), ("b", [255, 0, 0])):
+        back = trimesh.load(tmp_path / f"{stem}.obj", force="mesh")
+        assert np.array_equal(np.asarray(back.visual.material.image.convert("RGB"))[0, 0], colour)
+
+
+@pytest.mark.parametrize("ext", [".ply", ".pcd"])
+def test_point_colours_round_trip(tmp_path, rng, ext):
+    pts = rng.random((100, 3))
+    colors = rng.integers(0, 256, (100, 3)) / 255.0  # PLY stores 8-bit colours: exact on this grid
+    save_points(tmp_path / f"c{ext}", pts, colors=colors)
+    back, normals, c_back = load_points(tmp_path / f"c{ext}")
+    assert normals is None and np.allclose(c_back, colors, atol=1e-6) and np.allclose(back, pts, atol=1e-6)
+
+
+def test_write_any_read_any_round_trip_every_kind(tmp_path, box_mesh, rng):
+    from lift3d.io.formats import write_any
+
+    write_any(box_mesh, tmp_path / "m.off")
+    kind, mesh = read_any(tmp_path / "m.off")
+    assert kind == "mesh" and mesh.volume == pytest.approx(0.192, rel=1e-6)
+    pts = rng.random((64, 3)).astype(np.float32)
+    write_any((pts, None, None), tmp_path / "p.ply")  # .ply: a point tuple is written as a point cloud
+    kind, (back, _, _) = read_any(tmp_path / "p.ply")
+    assert kind == "points" and np.array_equal(back, pts)
+    write_any(pts, tmp_path / "p.xyz")
+    assert np.allclose(read_any(tmp_path / "p.xyz")[1][0], pts, atol=1e-6)
+    write_any(_l_shape(), tmp_path / "v.binvox")
+    kind, grid = read_any(tmp_path / "v.binvox")
+    assert kind == "voxels" and np.array_equal(grid.occupancy, _l_shape())
+    assert np.allclose(grid.translate, -0.5) and grid.scale == 1.0  # a bare array is the canonical cube
+    with pytest.raises(InputError, match="lift3d convert"):
+        write_any(box_mesh, tmp_path / "x.binvox")
+    assert not (tmp_path / "x.binvox").exists()
+
+
+def test_binvox_exact_for_random_and_long_runs(tmp_path, rng):
+    """Random bits (runs of 1) and a full 32^3 block (runs longer than 255, split into several pairs)."""
+    noisy = rng.random((32, 32, 32)) < 0.5
+    full = np.zeros((32, 32, 32), bool)
+    full[4:28, 2:30, 8:24] = True
+    for g in (noisy, full, np.ones((32, 32, 32), bool), np.zeros((8, 8, 8), bool)):
+        save_voxels(tmp_path / "g.binvox", g)
+        assert np.array_equal(load_voxels(tmp_path / "g.binvox").occupancy, g)
+    raw = (tmp_path / "g.binvox").read_bytes()  # 512 empty voxels: (0, 255), (0, 255), (0, 2)
+    assert raw.endswith(b"data\n" + bytes([0, 255, 0, 255, 0, 2]))
+
+
+def test_binvox_header_problems(tmp_path):
+    (tmp_path / "blank.binvox").write_bytes(b"#binvox 1\ndim 2 2 2\n\ntranslate 0 0 0\nscale 1\ndata\n\x01\x08")
+    assert load_voxels(tmp_path / "blank.binvox").occupancy.all()  # a blank header line is tolerated
+    for name, raw, msg in (("nodim.binvox", b"#binvox 1\nscale 1\ndata\n\x01\x08", "bad binvox header"),
+                           ("baddim.binvox", b"#binvox 1\ndim 2 x 2\ndata\n\x01\x08", "bad binvox header"),
+                           ("zero.binvox", b"#binvox 1\ndim 0 2 2\ndata\n", "dimensions"),
+                           ("long.binvox", b"#binvox 1\ndim 2 2 2\ndata\n\x01\x08\x00\x01", "header says 8"),
+                           ("nodata.binvox", b"#binvox 1\ndim 2 2 2\n", "truncated binvox header")):
+        (tmp_path / name).write_bytes(raw)
+        with pytest.raises(FormatError, match=msg) as err:
+            load_voxels(tmp_path / name)
+        assert name in str(err.value)
+
+
+def test_bundled_sample_mesh():
+    from importlib.resources import files
+
+    mesh = load_mesh(files("lift3d") / "samples" / "chair.obj")
+    assert (len(mesh.vertices), len(mesh.faces)) == (134, 264) and mesh.is_watertight
+    assert mesh.volume == pytest.approx(0.035244, rel=1e-4)
+    assert np.isclose(mesh.extents.max(), 1.0) and np.all(np.abs(mesh.bounds) <= 0.5 + 1e-6)

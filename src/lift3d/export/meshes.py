@@ -25,11 +25,24 @@ def save_mesh(mesh: trimesh.Trimesh, path: str | os.PathLike) -> Path:
         # OBJ textures live in side files (MTL + image): trimesh writes them next to the OBJ.
         text, extra = trimesh.exchange.obj.export_obj(mesh, include_texture=True, return_texture=True,
                                                       mtl_name=f"{p.stem}.mtl")
+        # trimesh names texture images material_0.png...: prefix them with the OBJ's stem so two textured OBJs
+        # in one folder do not overwrite each other's images, and point the MTL at the new names.
+        mtl = f"{p.stem}.mtl"
+        images = {name: f"{p.stem}_{name}" for name in extra if name != mtl}
+        for old, new in images.items():
+            extra[mtl] = extra[mtl].replace(f" {old}".encode(), f" {new}".encode())
         for name, data in extra.items():
-            with atomic_path(p.parent / name) as tmp:
+            with atomic_path(p.parent / images.get(name, name)) as tmp:
                 tmp.write_bytes(data)
         with atomic_path(p) as tmp:
             tmp.write_text(text)
+        return p
+    if ext == ".gltf":
+        # trimesh would write side files with fixed names (gltf_buffer_0.bin...) non-atomically, so two
+        # .gltf files in one folder would overwrite each other's buffers: embed them (one self-contained file).
+        data = trimesh.exchange.gltf.export_gltf(mesh, embed_buffers=True)["model.gltf"]
+        with atomic_path(p) as tmp:
+            tmp.write_bytes(data)
         return p
     with atomic_path(p) as tmp:
         mesh.export(tmp, file_type=ext[1:])

@@ -56,3 +56,45 @@ def read_any(path: str | os.PathLike):
     from lift3d.io.voxels import load_voxels
 
     return kind, load_voxels(p)
+
+
+def write_any(obj, path: str | os.PathLike) -> Path:
+    """Write ``obj`` in the format named by ``path``'s extension, atomically; returns the path.
+
+    ``obj`` may be a ``trimesh.Trimesh`` (mesh formats), points ``(N, 3)`` or a tuple ``(points, normals|None,
+    colors|None)`` as :func:`read_any` returns (point formats), or a :class:`~lift3d.io.voxels.VoxelGrid` or an
+    occupancy array ``(D, D, D)`` (voxel formats). No conversion between kinds happens here (``lift3d convert``
+    does that): a mismatch raises :class:`InputError`.
+    """
+    import numpy as np
+    import trimesh
+
+    from lift3d.io.voxels import VoxelGrid
+
+    p = Path(path)
+    kind = kind_of(p, for_output=True)
+    if isinstance(obj, trimesh.Trimesh):
+        have = "mesh"
+    elif isinstance(obj, VoxelGrid) or (isinstance(obj, np.ndarray) and obj.ndim == 3):
+        have = "voxels"
+    elif isinstance(obj, tuple) or (isinstance(obj, np.ndarray) and obj.ndim == 2):
+        have = "points"
+    else:
+        raise InputError(f"cannot write a {type(obj).__name__} to {p}")
+    if p.suffix.lower() == ".ply" and have in ("mesh", "points"):
+        kind = have  # .ply holds both meshes and point clouds
+    if have != kind:
+        raise InputError(f"{p.suffix} is a {kind} format but the data is a {have}; use `lift3d convert` to convert")
+    if kind == "mesh":
+        from lift3d.export.meshes import save_mesh
+
+        return save_mesh(obj, p)
+    if kind == "points":
+        from lift3d.export.points import save_points
+
+        pts, normals, colors = (tuple(obj) + (None, None))[:3] if isinstance(obj, tuple) else (obj, None, None)
+        return save_points(p, pts, normals, colors)
+    from lift3d.io.voxels import save_voxels
+
+    save_voxels(p, obj)
+    return p

@@ -60,6 +60,8 @@ def read_binvox(path: str | os.PathLike) -> VoxelGrid:
             raise FormatError(f"{p} is not a binvox file (no '#binvox' header)")
         if line == "data":
             break
+        if not line:
+            continue  # tolerate blank header lines
         key, *vals = line.split()
         header[key] = vals
     else:
