@@ -86,3 +86,71 @@ def test_chamfer_100k_is_fast(rng):
     cd = chamfer_distance(a, b)
     assert time.perf_counter() - t < 10.0
     assert 0 < cd["l1"] < 0.02
+
+
+def test_chamfer_two_point_sets_by_hand():
+    a = np.array([[0.0, 0, 0], [1, 0, 0]])
+    b = np.array([[0.0, 0.2, 0], [3, 0, 0]])
+    # a->b: 0.2, sqrt(1.04);  b->a: 0.2, 2.0
+    cd = chamfer_distance(a, b)
+    assert cd["accuracy"] == pytest.approx((0.2 + np.sqrt(1.04)) / 2)
+    assert cd["completeness"] == pytest.approx(1.1)
+    assert cd["l1"] == pytest.approx(0.5 * ((0.2 + np.sqrt(1.04)) / 2 + 1.1))
+    assert cd["l2"] == pytest.approx(0.5 * ((0.04 + 1.04) / 2 + (0.04 + 4.0) / 2))  # = 1.28
+    loss = chamfer_loss(torch.tensor(a)[None], torch.tensor(b)[None], chunk=1)
+    assert loss.item() == pytest.approx(1.28)
+
+
+def test_fscore_by_hand():
+    pred = np.array([[0.0, 0, 0], [1, 0, 0], [2, 0, 0], [9, 9, 9]])
+    gt = np.array([[0.0, 0, 0.005], [1, 0, 0], [2.005, 0, 0], [5, 5, 5], [6, 6, 6], [7, 7, 7]])
+    # precision 3/4 (the far pred point misses), recall 3/6: F = 2 * 0.75 * 0.5 / 1.25 = 0.6
+    assert fscore(pred, gt, tau=0.01) == pytest.approx(0.6)
+    assert fscore(pred, gt, tau=0.001) == pytest.approx(2 * 0.25 * (1 / 6) / (0.25 + 1 / 6))  # only (1,0,0)
+    assert fscore(pred, gt + 100, tau=0.01) == 0.0
+
+
+def test_voxel_iou_threshold_and_batch_numpy():
+    pred = np.zeros((2, 2, 2, 2))
+    pred[0, 0] = 0.7  # 4 cells at 0.7
+    pred[0, 1, 0] = 0.4  # 2 cells at 0.4
+    gt = np.zeros((2, 2, 2, 2))
+    gt[:, 0] = 1  # 4 cells in each item
+    iou = voxel_iou(pred, gt)  # item 0: 4/4; item 1: empty prediction -> 0/4
+    assert iou.shape == (2,) and np.allclose(iou, [1.0, 0.0])
+    assert voxel_iou(pred, gt, threshold=0.3)[0] == pytest.approx(4 / 6)
+    t = voxel_iou(torch.tensor(pred, dtype=torch.float32), gt, threshold=0.3)  # torch pred, numpy gt
+    assert torch.allclose(t, torch.tensor([4 / 6, 0.0], dtype=torch.float64))
+
+
+def test_emd_squared_exact_and_sinkhorn(rng):
+    a = rng.random((64, 3))
+    b = a[rng.permutation(64)] + np.array([0.05, 0.0, 0.0])
+    assert emd_exact(a, b, p=2) == pytest.approx(0.0025, abs=1e-12)
+    assert emd_sinkhorn(a, b, p=2) == pytest.approx(0.0025, rel=0.05)
+    with pytest.raises(InputError):
+        emd_exact(a, b, p=3)
+
+
+def test_emd_sinkhorn_subsamples_large_sets_without_keops(rng):
+    from lift3d.metrics import emd
+    from lift3d.metrics.emd import _has_keops
+
+    a, b = rng.random((600, 3)), rng.random((600, 3))
+    est = emd_sinkhorn(a, b, max_points=200, seed=3)
+    if not _has_keops():
+        r = np.random.default_rng(3)
+        ia, ib = r.choice(600, 200, replace=False), r.choice(600, 200, replace=False)
+        assert est == pytest.approx(emd_sinkhorn(a[ia], b[ib]), rel=1e-6)
+    assert 0.5 * emd_exact(a, b) < est < 2 * emd_exact(a, b)
+    assert emd(a, b) == emd_exact(a, b)  # small sets: exact
+
+
+def test_chamfer_loss_chunked_matches_kdtree():
+    """8k x 8k in chunks of 512 (a 16 MB distance block at a time instead of 256 MB) equals the KD-tree value."""
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(1, 8000, 3, generator=g), torch.rand(1, 8000, 3, generator=g)
+    with torch.no_grad():
+        loss = chamfer_loss(a, b, chunk=512)
+    ref = chamfer_distance(a[0].numpy(), b[0].numpy())["l2"]
+    assert loss.item() == pytest.approx(ref, rel=1e-3)

@@ -16,7 +16,7 @@ def voxel_iou(pred, gt, threshold: float = 0.5):
 
         if isinstance(pred, torch.Tensor):
             p = (pred >= threshold).flatten(start_dim=pred.dim() - 3)
-            g = (torch.as_tensor(gt) >= 0.5).flatten(start_dim=pred.dim() - 3)
+            g = (torch.as_tensor(gt, device=pred.device) >= 0.5).flatten(start_dim=pred.dim() - 3)
             inter = (p & g).sum(-1).double()
             union = (p | g).sum(-1).double()
             return torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(inter))
