@@ -113,3 +113,42 @@ def test_closed_cavities_are_filled_open_ones_are_not():
     assert not mesh_to_voxels(hollow, 32, fill_interior=False)[16, 16, 16]
     cup = trimesh.boolean.difference([outer, inner.apply_translation([0, 0.3, 0])], engine="manifold")  # open top
     assert not mesh_to_voxels(cup, 32)[16, 20, 16]
+
+
+def test_poisson_without_normals_is_a_closed_sphere(sphere):
+    """Normals are estimated and oriented outwards; the closed cloud gives a watertight mesh of the right volume."""
+    from lift3d.metrics import chamfer_distance
+
+    pts, _ = sample_surface(sphere, 3000, seed=0)
+    mesh = points_to_mesh(pts, depth=6)
+    assert mesh.is_watertight
+    assert mesh.volume == pytest.approx(4 / 3 * np.pi * 0.4**3, rel=0.02)  # positive: faces point outwards
+    assert np.abs(np.linalg.norm(mesh.vertices, axis=1) - 0.4).max() < 0.005
+    samples, _ = sample_surface(mesh, 3000, seed=1)
+    assert chamfer_distance(samples, pts)["l1"] < 0.015  # ~ the point spacing (0.013)
+
+
+def test_poisson_trims_surface_invented_far_from_an_open_cloud(sphere):
+    pts, normals = sample_surface(sphere, 3000, seed=0)
+    top = pts[:, 1] > 0  # an open hemisphere: Poisson closes it with a blob below
+    trimmed = points_to_mesh(pts[top], normals[top], depth=6)
+    kept = points_to_mesh(pts[top], normals[top], depth=6, trim_distance=0)
+    assert trimmed.vertices[:, 1].min() > -0.06 and kept.vertices[:, 1].min() < -0.15
+    assert not trimmed.is_watertight
+
+
+def test_ball_pivoting_interpolates_the_points(sphere):
+    from scipy.spatial import cKDTree
+
+    pts, normals = sample_surface(sphere, 3000, seed=0)
+    mesh = points_to_mesh(pts, normals, method="ball_pivoting")
+    assert len(mesh.faces) > 4000
+    assert cKDTree(pts).query(mesh.vertices)[0].max() < 1e-6  # every vertex is an input point
+    assert mesh.area == pytest.approx(4 * np.pi * 0.4**2, rel=0.05)
+
+
+def test_surface_bad_input():
+    with pytest.raises(InputError, match="at least 10"):
+        points_to_mesh(np.zeros((5, 3)))
+    with pytest.raises(InputError, match="unknown surface method"):
+        points_to_mesh(np.random.default_rng(0).random((50, 3)), method="marching")

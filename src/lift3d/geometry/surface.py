@@ -9,12 +9,15 @@ from lift3d.errors import InputError
 
 
 def points_to_mesh(points: np.ndarray, normals: np.ndarray | None = None, method: str = "poisson",
-                   depth: int = 8, density_quantile: float = 0.02) -> trimesh.Trimesh:
+                   depth: int = 8, density_quantile: float = 0.0, trim_distance: float = 4.0) -> trimesh.Trimesh:
     """Surface through points ``(N, 3)`` (normals ``(N, 3)`` estimated and oriented when missing).
 
-    ``poisson``: screened Poisson (Kazhdan 2013), watertight; vertices in the lowest ``density_quantile`` of
-    support are trimmed (they are extrapolated far from the data). ``ball_pivoting``: interpolates the points,
-    may leave holes where sampling is sparse.
+    ``poisson``: screened Poisson (Kazhdan 2013) at octree ``depth``; watertight for a closed, evenly sampled
+    cloud. Poisson always closes the surface, so where the cloud is open it invents surface far from the data:
+    vertices farther than ``trim_distance`` mean point spacings from every input point are removed (0 keeps
+    them), and, optionally, those in the lowest ``density_quantile`` of Open3D's support density (this one
+    also cuts small holes into well-sampled closed surfaces, hence off by default). ``ball_pivoting``:
+    interpolates the points, may leave holes where sampling is sparse.
     """
     import open3d as o3d
 
@@ -34,8 +37,15 @@ def points_to_mesh(points: np.ndarray, normals: np.ndarray | None = None, method
     if method == "poisson":
         mesh, dens = o3d.geometry.TriangleMesh.create_from_point_cloud_poisson(pcd, depth=depth)
         dens = np.asarray(dens)
-        if density_quantile > 0:
-            mesh.remove_vertices_by_mask(dens < np.quantile(dens, density_quantile))
+        drop = dens < np.quantile(dens, density_quantile) if density_quantile > 0 else np.zeros(len(dens), bool)
+        if trim_distance > 0:
+            from scipy.spatial import cKDTree
+
+            tree = cKDTree(pts)
+            spacing = float(np.mean(tree.query(pts, k=2, workers=-1)[0][:, 1]))
+            drop |= tree.query(np.asarray(mesh.vertices), k=1, workers=-1)[0] > trim_distance * spacing
+        if drop.any():
+            mesh.remove_vertices_by_mask(drop)
     elif method == "ball_pivoting":
         spacing = float(np.mean(pcd.compute_nearest_neighbor_distance()))
         radii = o3d.utility.DoubleVector([spacing * k for k in (1.5, 3.0, 6.0)])
