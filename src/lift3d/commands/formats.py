@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
 def convert(
     src: Path = typer.Argument(..., help="Input file: mesh (.obj .ply .stl .off .glb .gltf), points (.ply .pcd .xyz) "
                                          "or voxels (.binvox .npz)."),
-    dst: Path = typer.Argument(..., help="Output file; its extension picks the format."),
+    dst: Path = typer.Argument(..., help="Output file; its extension picks the format (.ply: a mesh, or a point "
+                                         "cloud when the input is one)."),
     res: int = typer.Option(32, "--res", help="Voxel resolution for mesh/points -> voxels."),
     points: int = typer.Option(16384, "--points", help="Number of surface samples for mesh -> points."),
     normalize: bool = typer.Option(True, "--normalize/--keep-frame",
@@ -32,6 +33,8 @@ def convert(
     if src.resolve() == dst.resolve():
         raise InputError("input and output are the same file")
     kind, obj = read_any(src)
+    if dst.suffix.lower() == ".ply" and kind == "points":
+        out_kind = "points"  # .ply holds both: a point cloud stays one (pick .obj, .glb... for a Poisson mesh)
     if out_kind == "mesh":
         mesh = _to_mesh(kind, obj, level)
         from lift3d.export.meshes import save_mesh
