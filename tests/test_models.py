@@ -76,3 +76,155 @@ def test_bad_checkpoints(tmp_path):
         build_model({"name": "nerf"})
     with pytest.raises(ModelError, match="bad model configuration"):
         build_model({"name": "voxel", "wings": 3})
+
+
+# ---------------------------------------------------------------- added: hand-computed module behaviour
+
+@pytest.mark.parametrize("size,expected", [(96, 3), (128, 4), (64, 2)])
+def test_resnet_downsamples_by_32(size, expected):
+    enc = build_encoder("resnet", depth=18, widths=[8, 8, 8, 16], stem=8).eval()
+    fmap, vec = enc(torch.rand(1, 3, size, size))
+    assert fmap.shape == (1, 16, expected, expected)
+    assert torch.allclose(vec, fmap.mean(dim=(2, 3)))
+
+
+def test_small_encoder_halves_per_stage():
+    enc = build_encoder("small", widths=[4, 8, 12]).eval()
+    fmap, vec = enc(torch.rand(2, 3, 40, 40))
+    assert fmap.shape == (2, 12, 5, 5) and vec.shape == (2, 12)  # 40 / 2^3
+
+
+def test_resnet34_has_3_4_6_3_blocks():
+    from lift3d.models.encoders.resnet import BasicBlock
+
+    blocks = [m for m in build_encoder("resnet", depth=34, widths=[4, 4, 4, 4], stem=4).modules()
+              if isinstance(m, BasicBlock)]
+    assert len(blocks) == 16  # 3 + 4 + 6 + 3 (ResNet-18: 8)
+
+
+def test_mean_and_max_fusion_by_hand():
+    from lift3d.models.fusion import build_fusion
+
+    vols = torch.zeros(1, 3, 1, 1, 1, 1)
+    vols[0, :, 0, 0, 0, 0] = torch.tensor([1.0, 2.0, 6.0])
+    assert build_fusion("mean", 1)(vols).item() == pytest.approx(3.0)
+    assert build_fusion("max", 1)(vols).item() == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("fusion", ["context", "mean", "max"])
+def test_fusion_module_permutation_invariant_1e6(fusion):
+    from lift3d.models.fusion import build_fusion
+
+    torch.manual_seed(1)
+    f = build_fusion(fusion, 4).eval()
+    vols = torch.randn(2, 5, 4, 6, 6, 6)
+    with torch.no_grad():
+        ref = f(vols)
+        for perm in ([4, 3, 2, 1, 0], [1, 0, 3, 4, 2]):
+            assert torch.allclose(f(vols[:, perm]), ref, atol=1e-6)
+    assert ref.shape == (2, 4, 6, 6, 6)
+
+
+def test_context_fusion_weights_are_a_convex_combination():
+    """Soft-max weights sum to 1 per voxel: identical views come back unchanged; the result lies between min and max."""
+    from lift3d.models.fusion import ContextFusion
+
+    torch.manual_seed(2)
+    f = ContextFusion(3).eval()
+    one = torch.randn(2, 1, 3, 4, 4, 4)
+    with torch.no_grad():
+        assert torch.allclose(f(one.repeat(1, 4, 1, 1, 1, 1)), one[:, 0], atol=1e-6)
+        assert torch.allclose(f(one), one[:, 0], atol=1e-6)  # a single view has weight 1
+        vols = torch.randn(2, 3, 3, 4, 4, 4)
+        out = f(vols)
+    assert (out <= vols.amax(1) + 1e-6).all() and (out >= vols.amin(1) - 1e-6).all()
+
+
+def test_unknown_fusion_is_a_model_error():
+    with pytest.raises(ModelError, match="unknown fusion 'attention'"):
+        build_model({"name": "voxel", "encoder": {"name": "small", "widths": [8]}, "image_size": 32,
+                     "fusion": "attention"})
+    with pytest.raises(ModelError, match="unknown encoder 'vgg'"):
+        build_model({"name": "voxel", "encoder": {"name": "vgg"}})
+
+
+def test_refiner_starts_as_identity():
+    """The refiner's output conv is zero-initialised, so an untrained refiner returns the coarse logits."""
+    model = tiny()
+    with torch.no_grad():
+        out = model(torch.rand(2, 2, 3, 32, 32))
+    assert torch.equal(out["logits"], out["coarse_logits"])
+
+
+def test_without_refiner_logits_are_the_coarse_logits():
+    model = tiny(refiner=False)
+    assert model.refiner is None
+    with torch.no_grad():
+        out = model(torch.rand(1, 2, 3, 32, 32))
+    assert out["logits"] is out["coarse_logits"] and out["logits"].shape == (1, 32, 32, 32)
+
+
+def test_four_dim_input_is_one_view():
+    model = tiny()
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(model(x)["logits"], model(x.unsqueeze(1))["logits"])
+
+
+def test_batch_items_are_independent_in_eval():
+    """In eval mode (running batch-norm stats) a shape's prediction does not depend on its batch mates."""
+    model = tiny()
+    x = torch.rand(3, 2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(model(x)["logits"][1], model(x[1:2])["logits"][0], atol=1e-5)
+
+
+def test_default_config_fits_the_size_budget():
+    """Shipped weights must stay under 30 MB as float32 (default: 6.7 M parameters, 26.8 MB)."""
+    from lift3d.train.config import load_config
+
+    model = build_model(load_config("configs/default.yaml")["model"])
+    n = sum(p.numel() for p in model.parameters())
+    assert 1_000_000 < n and 4 * n < 30e6
+
+
+def test_checkpoint_without_config_or_with_wrong_weights(tmp_path):
+    from lift3d.models.checkpoint import save_tensors
+
+    save_tensors(tmp_path / "bare.safetensors", {"w": torch.zeros(2)}, {"meta": {}})
+    with pytest.raises(ModelError, match="no model configuration"):
+        load_model(tmp_path / "bare.safetensors")
+    cfg = {"model": {"name": "voxel", "encoder": {"name": "small", "widths": [8, 16, 16]}, "image_size": 32,
+                     "latent": 32, "channels": [8, 8, 8], "head_channels": 8, "refiner_channels": [8, 8, 8]}}
+    wrong = dict(cfg["model"], latent=16)  # weights of another architecture under this config
+    save_checkpoint(tmp_path / "w.safetensors", tiny(), {"model": wrong})
+    with pytest.raises(ModelError, match="do not match"):
+        load_model(tmp_path / "w.safetensors")
+
+
+def test_checkpoint_is_not_pickle(tmp_path):
+    """A checkpoint is plain safetensors: an 8-byte little-endian header length, then JSON."""
+    import json
+    import struct
+
+    save_checkpoint(tmp_path / "m.safetensors", tiny(), {"model": {"name": "voxel"}}, {"epoch": 3})
+    raw = (tmp_path / "m.safetensors").read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    assert json.loads(header["__metadata__"]["meta"]) == {"epoch": 3}
+    assert "encoder.net.0.weight" in header
+
+
+# Config mistakes that should be ModelErrors but are not yet (models/ is frozen; fixes suggested to the lead).
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="ResNetEncoder raises ValueError; build_encoder wraps only TypeError")
+def test_bad_resnet_depth_is_a_model_error():
+    with pytest.raises(ModelError):
+        build_model({"name": "voxel", "encoder": {"name": "resnet", "depth": 20}})
+
+
+@pytest.mark.xfail(strict=True, reason="two decoder stages silently give 16^3 logits instead of 32^3")
+def test_wrong_number_of_decoder_channels_is_a_model_error():
+    with pytest.raises(ModelError):
+        build_model({"name": "voxel", "encoder": {"name": "small", "widths": [8]}, "image_size": 32,
+                     "channels": [8, 8], "latent": 8, "head_channels": 8, "refiner_channels": [8, 8, 8]})
