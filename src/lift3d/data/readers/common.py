@@ -54,3 +54,27 @@ def filter_readable(items: list, check, skip_bad: bool) -> list:
                 raise DatasetError(str(exc)) from exc
             warnings.warn(f"skipped: {exc}", stacklevel=3)
     return kept
+
+
+def verify_image(path) -> None:
+    """Cheap integrity check of an image file (header + structure, no decoding); :class:`DatasetError` naming it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.verify()
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+        raise DatasetError(f"corrupt or unreadable image {path}: {exc.__class__.__name__}: {exc}") from exc
+
+
+def camera_in_frame(cam, centre: np.ndarray, scale: float):
+    """The same view for coordinates re-expressed as ``p_new = (p_old - centre) * scale``.
+
+    ``Xc = R p_old + t = R (p_new / scale + centre) + t``; camera coordinates are then divided by ``scale``
+    (a uniform scale of camera space leaves every projection unchanged), giving ``t' = scale * (R centre + t)``.
+    """
+    from lift3d.geometry.cameras import Camera
+
+    R = np.asarray(cam.R, np.float64)
+    t = float(scale) * (R @ np.asarray(centre, np.float64) + np.asarray(cam.t, np.float64))
+    return Camera(np.asarray(cam.K, np.float64), R, t, cam.width, cam.height)
