@@ -254,3 +254,18 @@ def test_modelnet_renders_into_a_lift3d_dataset(tmp_path):
         warnings.simplefilter("ignore")
         item = open_dataset(tmp_path / "ds", split="all", image_size=24)[0]
     assert item["images"].shape == (1, 3, 24, 24) and item["voxels32"].sum() > 0
+
+
+def test_reader_items_batch_with_the_shared_collate(r2n2_root):
+    from lift3d.data.dataset import collate
+
+    ds = R2N2Dataset(r2n2_root, views=2, image_size=32)
+    batch = collate([ds[0], ds[1]])
+    assert tuple(batch["images"].shape) == (2, 2, 3, 32, 32) and tuple(batch["voxels32"].shape) == (2, 32, 32, 32)
+    assert batch["shape_id"] == ["m1", "m2"] and len(batch["cameras"][1]) == 2
+
+
+def test_modelnet_test_split_only_is_detected(tmp_path):
+    make_modelnet(tmp_path, classes=("desk",), split="test")
+    assert detect_layout(tmp_path) == "modelnet"
+    assert len(open_dataset(tmp_path, split="test")) == 1
