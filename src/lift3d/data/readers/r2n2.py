@@ -163,15 +163,15 @@ class R2N2Dataset:
     def __len__(self) -> int:
         return len(self.models)
 
-    def cameras(self, i: int) -> list[Camera]:
-        """Cameras of the selected views of model ``i`` in ``camera_frame``."""
+    def cameras(self, i: int, grid=None) -> list[Camera]:
+        """Cameras of the selected views of model ``i`` in ``camera_frame`` (``grid``: its already-read VoxelGrid)."""
         meta, vox, _ = self._paths(self.models[i])
         cams = read_metadata(meta, use_file_fov=self.use_file_fov)
         if len(cams) <= max(self.view_ids):
             raise DatasetError(f"{meta} has {len(cams)} views, view {max(self.view_ids)} was requested")
         cams = [cams[v] for v in self.view_ids]
         if self.camera_frame == "voxels":
-            centre, scale = voxel_frame(self._voxels(vox))
+            centre, scale = voxel_frame(self._voxels(vox) if grid is None else grid)
             cams = [camera_in_frame(c, centre, scale) for c in cams]
         return cams
 
@@ -181,8 +181,8 @@ class R2N2Dataset:
         syn, mid = self.models[i]
         _, vox, pngs = self._paths(self.models[i])
         imgs, masks = zip(*[read_view(p, size=self.image_size)[:2] for p in pngs], strict=True)
-        item = sample_dict(list(imgs), list(masks), SYNSETS.get(syn, syn), mid, self.cameras(i),
-                           self._voxels(vox).occupancy)
+        grid = self._voxels(vox)
+        item = sample_dict(list(imgs), list(masks), SYNSETS.get(syn, syn), mid, self.cameras(i, grid), grid.occupancy)
         item["view_ids"] = np.asarray(self.view_ids, np.int64)
         item["category_index"] = self.categories.index(item["category"])
         return item
