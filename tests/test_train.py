@@ -13,7 +13,7 @@ from lift3d.errors import InputError
 from lift3d.models.checkpoint import load_tensors
 from lift3d.train.config import load_config, merge
 from lift3d.train.evaluate import evaluate
-from lift3d.train.trainer import Trainer
+from lift3d.train.trainer import Trainer, bf16_fast, resolve_amp
 
 
 def _cfg(tiny_config: dict, out, **train) -> dict:
@@ -392,3 +392,11 @@ def test_cli_bad_config_is_one_line_exit_2(tmp_path, capsys):
     assert err.startswith("lift3d: error: config file not found") and len(err.splitlines()) == 1
     assert _cli(["evaluate", str(tmp_path / "none.safetensors"), str(tmp_path)]) == 2
     assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_amp_auto_follows_the_cpu_and_bad_values_are_refused():
+    assert resolve_amp("auto") == bf16_fast()
+    assert resolve_amp(True) is True and resolve_amp(False) is False
+    assert load_config(None)["train"]["amp"] == "auto"
+    with pytest.raises(InputError, match="train.amp"):
+        load_config(None, {"train": {"amp": "maybe"}})

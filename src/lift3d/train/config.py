@@ -19,8 +19,8 @@ DEFAULTS: dict = {
     "loss": {"bce": 1.0, "focal": 0.0, "iou": 0.5, "pos_weight": None, "coarse": 0.5},
     "optim": {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9},
     "schedule": {"name": "cosine", "warmup_steps": 100, "min_lr_ratio": 0.02, "step_epochs": 10, "gamma": 0.5},
-    "train": {"epochs": 30, "max_minutes": None, "grad_clip": 5.0, "amp": False, "threads": None, "out": "runs/default",
-              "thresholds": [0.3, 0.4, 0.5, 0.6], "calibrate_bn": 40, "val_every": 1},
+    "train": {"epochs": 30, "max_minutes": None, "grad_clip": 5.0, "amp": "auto", "threads": None,
+              "out": "runs/default", "thresholds": [0.3, 0.4, 0.5, 0.6], "calibrate_bn": 40, "val_every": 1},
 }
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("cosine", "step", "onecycle", "constant")
@@ -47,6 +47,8 @@ def validate(cfg: dict) -> dict:
                      ("train.epochs", cfg["train"]["epochs"]), ("data.max_views", cfg["data"]["max_views"])):
         if not isinstance(val, int | float) or val <= 0:
             raise InputError(f"{key} must be a positive number, got {val!r}")
+    if cfg["train"].get("amp") not in (True, False, "auto"):
+        raise InputError(f"train.amp must be true, false or auto, got {cfg['train'].get('amp')!r}")
     cfg["model"]["image_size"] = cfg["data"]["image_size"]
     return cfg
 
