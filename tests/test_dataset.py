@@ -58,8 +58,6 @@ def test_split_ids_fractions_and_seed():
             split_ids(ids, bad)
 
 
-@pytest.mark.xfail(strict=True, reason="split_ids forces at least one val and one test shape per category of >= 3 "
-                   "shapes, even when that split's fraction is 0")
 def test_split_with_zero_test_fraction_has_no_test_shapes():
     assert split_ids({"a": [f"a{i}" for i in range(10)]}, (0.5, 0.5, 0.0))["test"] == []
 

@@ -215,15 +215,11 @@ def test_checkpoint_is_not_pickle(tmp_path):
     assert "encoder.net.0.weight" in header
 
 
-# Config mistakes that should be ModelErrors but are not yet (models/ is frozen; fixes suggested to the lead).
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="ResNetEncoder raises ValueError; build_encoder wraps only TypeError")
 def test_bad_resnet_depth_is_a_model_error():
     with pytest.raises(ModelError):
         build_model({"name": "voxel", "encoder": {"name": "resnet", "depth": 20}})
 
 
-@pytest.mark.xfail(strict=True, reason="two decoder stages silently give 16^3 logits instead of 32^3")
 def test_wrong_number_of_decoder_channels_is_a_model_error():
     with pytest.raises(ModelError):
         build_model({"name": "voxel", "encoder": {"name": "small", "widths": [8]}, "image_size": 32,

@@ -175,8 +175,6 @@ def test_lamp_stands_on_its_base():
     assert ids[np.argmin(m.triangles_center[:, 1])] == 0
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="a negative seed reaches numpy.random.default_rng, "
-                   "which raises a bare ValueError instead of lift3d.errors.InputError")
 def test_negative_seed_is_a_user_error_or_valid():
     try:
         m = make_shape("chair", -1)

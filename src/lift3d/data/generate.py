@@ -124,8 +124,9 @@ def split_ids(ids_by_category: dict[str, list[str]], splits=(0.8, 0.1, 0.1), see
         order = np.random.default_rng([seed, k, 7]).permutation(len(ids))
         n_val = int(round(splits[1] * len(ids)))
         n_test = int(round(splits[2] * len(ids)))
-        if len(ids) >= 3:
-            n_val, n_test = max(n_val, 1), max(n_test, 1)
+        if len(ids) >= 3:  # a category of >= 3 shapes gets at least one val/test shape unless its fraction is 0
+            n_val = max(n_val, 1) if splits[1] > 0 else 0
+            n_test = max(n_test, 1) if splits[2] > 0 else 0
         n_train = len(ids) - n_val - n_test
         picked = [ids[i] for i in order]
         out["train"] += picked[:n_train]

@@ -18,5 +18,5 @@ def build_model(config: dict) -> nn.Module:
         raise ModelError(f"unknown model {name!r}; available: {', '.join(MODELS)}")
     try:
         return MODELS[name](**cfg)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ModelError(f"bad model configuration for {name!r}: {exc}") from exc

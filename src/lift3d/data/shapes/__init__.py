@@ -42,6 +42,8 @@ def make_shape(category: str, seed: int) -> trimesh.Trimesh:
     """
     if category not in FAMILIES:
         raise InputError(f"unknown shape category {category!r}; valid: {', '.join(CATEGORIES)}")
+    if int(seed) < 0:
+        raise InputError(f"shape seed must be >= 0, got {seed}")
     rng = np.random.default_rng([int(seed), CATEGORIES.index(category)])
     out = FAMILIES[category](rng)
     parts, cuts = out if isinstance(out, tuple) else (out, None)

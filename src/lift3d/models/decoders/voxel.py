@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lift3d.errors import ModelError
+
 
 def up_block(cin: int, cout: int) -> nn.Sequential:
     """Transposed conv (kernel 4, stride 2): doubles the resolution."""
@@ -29,6 +31,8 @@ class VoxelViewDecoder(nn.Module):
 
     def __init__(self, in_features: int, latent: int = 512, channels=(64, 48, 32)) -> None:
         super().__init__()
+        if len(channels) != 3:  # 4^3 -> 8^3 -> 16^3: exactly two up-sampling stages before the 32^3 head
+            raise ModelError(f"decoder channels must list 3 widths (at 4^3, 8^3, 16^3), got {list(channels)}")
         self.c0 = channels[0]
         self.lift = nn.Sequential(nn.Flatten(), nn.Linear(in_features, latent), nn.ReLU(inplace=True),
                                   nn.Linear(latent, self.c0 * 64), nn.ReLU(inplace=True))

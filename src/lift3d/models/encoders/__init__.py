@@ -17,5 +17,5 @@ def build_encoder(name: str, **kwargs) -> nn.Module:
         raise ModelError(f"unknown encoder {name!r}; available: {', '.join(ENCODERS)}")
     try:
         return ENCODERS[name](**kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise ModelError(f"bad arguments for encoder {name!r}: {exc}") from exc
