@@ -1,8 +1,11 @@
+import os
+
 import numpy as np
 import pytest
 import trimesh
 
 from lift3d.errors import FormatError, InputError
+from lift3d.io.atomic import atomic_dir, write_text_atomic
 from lift3d.export.meshes import save_mesh
 from lift3d.export.points import save_points
 from lift3d.io.formats import kind_of, read_any
@@ -195,3 +198,13 @@ def test_bundled_sample_mesh():
     assert (len(mesh.vertices), len(mesh.faces)) == (134, 264) and mesh.is_watertight
     assert mesh.volume == pytest.approx(0.035244, rel=1e-4)
     assert np.isclose(mesh.extents.max(), 1.0) and np.all(np.abs(mesh.bounds) <= 0.5 + 1e-6)
+
+
+def test_atomic_file_and_dir_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    os.umask(old)
+    write_text_atomic(tmp_path / "a.txt", "x")
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~old
+    with atomic_dir(tmp_path / "d") as d:
+        (d / "f").write_text("y")
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o777 & ~old

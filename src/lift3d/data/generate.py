@@ -113,6 +113,8 @@ def _run(task: ShapeTask) -> tuple[str, str | None]:
         return write_shape(task), None
     except Lift3DError as exc:
         return task.shape_id, str(exc)
+    except Exception as exc:  # noqa: BLE001 - a library failure on one shape is reported with its id, not a traceback
+        return task.shape_id, f"{type(exc).__name__}: {exc}"
 
 
 def split_ids(ids_by_category: dict[str, list[str]], splits=(0.8, 0.1, 0.1), seed: int = 0) -> dict[str, list[str]]:
