@@ -5,9 +5,9 @@ import pytest
 import trimesh
 
 from lift3d.errors import FormatError, InputError
-from lift3d.io.atomic import atomic_dir, write_text_atomic
 from lift3d.export.meshes import save_mesh
 from lift3d.export.points import save_points
+from lift3d.io.atomic import atomic_dir, write_text_atomic
 from lift3d.io.formats import kind_of, read_any
 from lift3d.io.meshes import load_mesh
 from lift3d.io.points import load_points
