@@ -224,3 +224,37 @@ def test_wrong_number_of_decoder_channels_is_a_model_error():
     with pytest.raises(ModelError):
         build_model({"name": "voxel", "encoder": {"name": "small", "widths": [8]}, "image_size": 32,
                      "channels": [8, 8], "latent": 8, "head_channels": 8, "refiner_channels": [8, 8, 8]})
+
+
+def test_onednn_inference_matches_the_plain_model():
+    import copy
+
+    from lift3d.models.inference import OneDNNConv, use_onednn
+
+    torch.manual_seed(0)
+    model = build_model({"name": "voxel", "encoder": {"name": "small", "widths": [8, 16]}, "image_size": 32,
+                         "channels": [16, 8, 8], "latent": 32, "head_channels": 8,
+                         "refiner_channels": [4, 8, 8]}).eval()
+    fast = copy.deepcopy(model)
+    n = use_onednn(fast)
+    if not torch.backends.mkldnn.is_available():
+        assert n == 0
+        return
+    convs = sum(isinstance(m, torch.nn.Conv2d | torch.nn.Conv3d) for m in model.modules())
+    assert n == convs > 0 and sum(isinstance(m, OneDNNConv) for m in fast.modules()) == n
+    for v in (1, 3):
+        x = torch.rand(1, v, 3, 32, 32)
+        with torch.inference_mode():
+            a, b = model(x)["logits"], fast(x)["logits"]
+        assert torch.allclose(a, b, atol=1e-4), (a - b).abs().max()
+
+
+def test_context_fusion_of_one_view_is_that_view():
+    from lift3d.models.fusion import ContextFusion
+
+    fusion = ContextFusion(4).eval()
+    vols = torch.randn(2, 1, 4, 6, 6, 6)
+    with torch.no_grad():
+        assert torch.equal(fusion(vols), vols[:, 0])
+        scores = fusion.score(vols.flatten(0, 1)).view(2, 1, 1, 6, 6, 6)
+        assert torch.allclose((torch.softmax(scores, 1) * vols).sum(1), vols[:, 0])

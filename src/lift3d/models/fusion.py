@@ -24,6 +24,8 @@ class ContextFusion(nn.Module):
 
     def forward(self, vols: torch.Tensor) -> torch.Tensor:
         b, v = vols.shape[:2]
+        if v == 1 and not self.training:  # a softmax over one view is exactly 1: skip the scoring net
+            return vols[:, 0]
         scores = self.score(vols.flatten(0, 1)).view(b, v, 1, *vols.shape[3:])
         weights = torch.softmax(scores, dim=1)
         return (weights * vols).sum(dim=1)
