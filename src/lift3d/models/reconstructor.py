@@ -23,12 +23,13 @@ class VoxelReconstructor(nn.Module):
         latent, channels: decoder bottleneck width and channels at 4^3, 8^3, 16^3.
         head_channels: channels of the 32^3 stage.
         fusion: ``context`` | ``mean`` | ``max``.
+        fuse_res: resolution (8 or 16) at which the views are fused.
         refiner: use the 3D U-Net refiner.
     """
 
     def __init__(self, encoder: dict | None = None, image_size: int = 128, latent: int = 512,
                  channels=(64, 48, 32), head_channels: int = 32, fusion: str = "context", refiner: bool = True,
-                 refiner_channels=(16, 32, 64)) -> None:
+                 refiner_channels=(16, 32, 64), fuse_res: int = 16) -> None:
         super().__init__()
         enc = dict(encoder or {"name": "small"})
         self.encoder = build_encoder(enc.pop("name"), **enc)
@@ -36,8 +37,8 @@ class VoxelReconstructor(nn.Module):
         with torch.no_grad():
             f, _ = self.encoder.eval()(torch.zeros(1, 3, image_size, image_size))
         self.encoder.train()
-        self.decoder = VoxelViewDecoder(f[0].numel(), latent, tuple(channels))
-        self.fusion = build_fusion(fusion, self.decoder.out_channels)
+        self.decoder = VoxelViewDecoder(f[0].numel(), latent, tuple(channels), fuse_res)
+        self.fusion = build_fusion(fusion, self.decoder.fuse_channels)
         self.head = VoxelHead(self.decoder.out_channels, head_channels)
         self.refiner = UNet3DRefiner(tuple(refiner_channels)) if refiner else None
 
@@ -49,7 +50,7 @@ class VoxelReconstructor(nn.Module):
         b, v = images.shape[:2]
         feats, _ = self.encoder(images.flatten(0, 1))
         vols = self.decoder(feats)
-        fused = self.fusion(vols.view(b, v, *vols.shape[1:]))
+        fused = self.decoder.shared(self.fusion(vols.view(b, v, *vols.shape[1:])))
         coarse = self.head(fused)
         logits = self.refiner(coarse) if self.refiner is not None else coarse
         return {"logits": logits, "coarse_logits": coarse}

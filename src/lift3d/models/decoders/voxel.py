@@ -21,27 +21,40 @@ def up_block(cin: int, cout: int) -> nn.Sequential:
 
 
 class VoxelViewDecoder(nn.Module):
-    """Feature map ``(N, C, h, w)`` -> per-view volume features ``(N, channels[-1], 16, 16, 16)``.
+    """Feature map ``(N, C, h, w)`` -> per-view volume features ``(N, fuse_channels, F, F, F)``, F = ``fuse_res``.
+
+    :meth:`forward` runs the per-view stages up to the fusion resolution; :meth:`shared` runs the rest (to
+    ``16^3``) once on the fused volume. Fusing at ``8^3`` makes extra views almost free (measured on 2 cores,
+    batch 32, train step: 1.27 s for 1 view and 4.04 s for 4 views when fusing at ``16^3``).
 
     Args:
         in_features: ``C * h * w`` of the encoder output.
         latent: width of the fully connected bottleneck.
         channels: channels at ``4^3``, ``8^3`` and ``16^3``.
+        fuse_res: 8 or 16, where the views are fused.
     """
 
-    def __init__(self, in_features: int, latent: int = 512, channels=(64, 48, 32)) -> None:
+    def __init__(self, in_features: int, latent: int = 512, channels=(64, 48, 32), fuse_res: int = 16) -> None:
         super().__init__()
         if len(channels) != 3:  # 4^3 -> 8^3 -> 16^3: exactly two up-sampling stages before the 32^3 head
             raise ModelError(f"decoder channels must list 3 widths (at 4^3, 8^3, 16^3), got {list(channels)}")
+        if fuse_res not in (8, 16):
+            raise ModelError(f"fuse_res must be 8 or 16, got {fuse_res}")
         self.c0 = channels[0]
+        self.n_view = 1 if fuse_res == 8 else 2
         self.lift = nn.Sequential(nn.Flatten(), nn.Linear(in_features, latent), nn.ReLU(inplace=True),
                                   nn.Linear(latent, self.c0 * 64), nn.ReLU(inplace=True))
         self.up = nn.Sequential(*[up_block(a, b) for a, b in zip(channels[:-1], channels[1:], strict=True)])
+        self.fuse_channels = channels[self.n_view]
         self.out_channels = channels[-1]
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         x = self.lift(feats).view(-1, self.c0, 4, 4, 4)
-        return self.up(x)
+        return self.up[:self.n_view](x)
+
+    def shared(self, fused: torch.Tensor) -> torch.Tensor:
+        """Fused ``(B, fuse_channels, F, F, F)`` -> ``(B, channels[-1], 16, 16, 16)``."""
+        return self.up[self.n_view:](fused)
 
 
 def pixel_shuffle_3d(x: torch.Tensor, r: int = 2) -> torch.Tensor:
