@@ -8,11 +8,11 @@ from lift3d.models.encoders import build_encoder
 from lift3d.models.registry import build_model
 
 
-def tiny(fusion: str = "context", refiner: bool = True) -> torch.nn.Module:
+def tiny(fusion: str = "context", refiner: bool = True, fuse_res: int = 16) -> torch.nn.Module:
     torch.manual_seed(0)
     return build_model({"name": "voxel", "encoder": {"name": "small", "widths": [8, 16, 16]}, "image_size": 32,
-                        "latent": 32, "channels": [8, 8, 8], "head_channels": 8, "fusion": fusion,
-                        "refiner": refiner, "refiner_channels": [8, 8, 8]}).eval()
+                        "latent": 32, "channels": [8, 12, 8], "head_channels": 8, "fusion": fusion,
+                        "refiner": refiner, "refiner_channels": [8, 8, 8], "fuse_res": fuse_res}).eval()
 
 
 @pytest.mark.parametrize("name,kwargs", [("resnet", {"depth": 18, "widths": [8, 16, 16, 32], "stem": 8}),
@@ -31,9 +31,11 @@ def test_pixel_shuffle_round_trip():
     assert torch.equal(pixel_unshuffle_3d(y), x)
 
 
+@pytest.mark.parametrize("fuse_res", [8, 16])
 @pytest.mark.parametrize("fusion", ["context", "mean", "max"])
-def test_fusion_is_order_invariant_and_handles_any_view_count(fusion):
-    model = tiny(fusion)
+def test_fusion_is_order_invariant_and_handles_any_view_count(fusion, fuse_res):
+    model = tiny(fusion, fuse_res=fuse_res)
+    assert model.decoder.fuse_channels == (12 if fuse_res == 8 else 8)
     x = torch.rand(2, 3, 3, 32, 32)
     with torch.no_grad():
         out = model(x)["logits"]
@@ -55,7 +57,7 @@ def test_bad_input_shape():
 def test_checkpoint_round_trip(tmp_path):
     model = tiny()
     cfg = {"model": {"name": "voxel", "encoder": {"name": "small", "widths": [8, 16, 16]}, "image_size": 32,
-                     "latent": 32, "channels": [8, 8, 8], "head_channels": 8, "refiner_channels": [8, 8, 8]},
+                     "latent": 32, "channels": [8, 12, 8], "head_channels": 8, "refiner_channels": [8, 8, 8]},
            "data": {"image_size": 32}}
     save_checkpoint(tmp_path / "m.safetensors", model, cfg, {"threshold": 0.4})
     back, cfg2, meta = load_model(tmp_path / "m.safetensors")
@@ -138,6 +140,11 @@ def test_context_fusion_weights_are_a_convex_combination():
         vols = torch.randn(2, 3, 3, 4, 4, 4)
         out = f(vols)
     assert (out <= vols.amax(1) + 1e-6).all() and (out >= vols.amin(1) - 1e-6).all()
+
+
+def test_bad_fusion_resolution_is_a_model_error():
+    with pytest.raises(ModelError, match="fuse_res"):
+        tiny(fuse_res=32)
 
 
 def test_unknown_fusion_is_a_model_error():
