@@ -17,14 +17,18 @@ def write_model_card(path: str | os.PathLike, config: dict, meta: dict, report: 
         f"lr {o['lr']}, {config['schedule']['name']} schedule, batch {d['batch_size']}, 1..{d['max_views']} views "
         f"per batch. Validation IoU at selection: {json.dumps(val)}; threshold {meta.get('threshold')}."
     )
+    enc = config["model"].get("encoder", {})
+    fr = config["model"].get("fuse_res", 16)
+    px = config.get("data", {}).get("image_size", "?")
     text = f"""# lift3d default model — model card
 
 **Task**: one or more RGB(A) images of an object -> 32^3 occupancy grid in the canonical object frame
 (centred, fits [-0.5, 0.5]^3, +Y up) -> mesh by marching cubes.
 
-**Architecture**: `{config['model'].get('encoder', {}).get('name', 'resnet')}` image encoder, per-view 3D
-transposed-convolution decoder to 16^3, context-aware multi-view fusion ({config['model'].get('fusion')}),
-sub-pixel 3D head to 32^3, 3D U-Net refiner. Same weights for 1..N views. Stored as float16 safetensors.
+**Architecture**: `{enc.get('name', 'resnet')}`-{enc.get('depth', '')} image encoder ({px} px input), per-view 3D
+transposed-convolution decoder to {fr}^3, multi-view fusion ({config['model'].get('fusion')}) at {fr}^3, shared
+decoder stage to 16^3, sub-pixel 3D head to 32^3, 3D U-Net refiner. Same weights for 1..N views. Stored as
+float16 safetensors.
 
 **Training data**: procedural shapes from `lift3d.data.shapes` (10 categories), rendered headless by
 `lift3d data generate` (`{data}`), split **by shape** 80/10/10 (seed {config['seed']}). No third-party data.
