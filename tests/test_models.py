@@ -76,7 +76,7 @@ def test_bad_checkpoints(tmp_path):
         load_model(tmp_path / "junk.safetensors")
     with pytest.raises(ModelError, match="unknown model"):
         build_model({"name": "nerf"})
-    with pytest.raises(ModelError, match="bad model configuration"):
+    with pytest.raises(ModelError, match="bad arguments for model"):
         build_model({"name": "voxel", "wings": 3})
 
 
