@@ -17,6 +17,11 @@ DOCS = Path("docs")
 PARTS = ["results_quality.md", "results_speed.md", "results_datagen.md", "results_chamfer.md"]
 
 
+def _read(name: str) -> str:
+    path = DOCS / name
+    return path.read_text() if path.is_file() else ""
+
+
 def readme_block() -> str:
     q = json.loads((DOCS / "results_quality.json").read_text())
     rows = q["rows"]
@@ -35,6 +40,14 @@ def readme_block() -> str:
         f"Speed on 2 CPU cores, batch 1: model forward {fwd.group(1) if fwd else '?'} ms per view, image file to "
         f"GLB file {e2e.group(1) if e2e else '?'} ms. Per-category tables: [`docs/results.md`](docs/results.md).",
     ]
+    gen = _read("results_datagen.md")
+    gen_t = re.search(r"\| 100 x 12 \| 128 x 128 \| 2 \| ([\d.]+ s) \|", gen)
+    cham = _read("results_chamfer.md")
+    cham_t = re.search(r"100,000 x 100,000 \| KD-tree[^|]*\| ([\d.]+ s) \| (\d+ MB)", cham)
+    if gen_t:
+        lines.append(f"\nData generation: 100 shapes x 12 views at 128 px with 2 workers in {gen_t.group(1)}.")
+    if cham_t:
+        lines.append(f"\nChamfer-L1 of 100k x 100k points (KD-tree): {cham_t.group(1)}, peak {cham_t.group(2)}.")
     return "\n".join(lines)
 
 
