@@ -6,12 +6,16 @@ Grid convention: ``grid[i, j, k]`` is the cell at x-index ``i``, y-index ``j``, 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import open3d as o3d
 import trimesh
 from skimage import measure
 
 from lift3d.errors import InputError
+
+if TYPE_CHECKING:  # open3d takes ~1.5 s to import; voxels -> mesh (the reconstruct path) does not need it
+    import open3d as o3d
 
 
 def voxel_centers(res: int, lo: float = -0.5, hi: float = 0.5) -> np.ndarray:
@@ -24,6 +28,8 @@ def raycasting_scene(mesh: trimesh.Trimesh) -> o3d.t.geometry.RaycastingScene:
     """An Open3D CPU ray-casting scene holding ``mesh`` (used for occupancy and rendering)."""
     if len(mesh.vertices) == 0 or len(mesh.faces) == 0:
         raise InputError("mesh is empty (no vertices or no faces)")
+    import open3d as o3d
+
     scene = o3d.t.geometry.RaycastingScene()
     scene.add_triangles(
         o3d.core.Tensor(np.asarray(mesh.vertices, dtype=np.float32)),
@@ -39,6 +45,8 @@ def points_inside(mesh: trimesh.Trimesh, points: np.ndarray, nsamples: int = 3,
     Uses Open3D's ray-parity occupancy with ``nsamples`` random rays and a majority vote, which is
     robust to small holes; exact for watertight meshes.
     """
+    import open3d as o3d
+
     scene = scene or raycasting_scene(mesh)
     q = o3d.core.Tensor(np.ascontiguousarray(points, dtype=np.float32))
     occ = scene.compute_occupancy(q, nsamples=nsamples)
