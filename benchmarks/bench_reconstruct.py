@@ -9,6 +9,7 @@ forward, marching cubes, refinement, export), and peak resident memory. Writes d
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -70,7 +71,11 @@ def main() -> None:
                    check=True, capture_output=True)
     cli_s = time.perf_counter() - t0
     params = sum(p.numel() for p in rec.model.parameters())
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), "unknown CPU") if Path("/proc/cpuinfo").is_file() else "unknown CPU"
     report = f"""# Speed (batch 1, {args.threads} CPU threads, in process)
+
+Machine: {cpu}, {os.cpu_count()} cores, PyTorch CPU capability {torch.backends.cpu.get_cpu_capability()}.
 
 | measurement | median | p90 |
 |---|---:|---:|
