@@ -40,6 +40,13 @@ def timed(fn, repeats: int) -> tuple[float, float]:
     return statistics.median(ts), float(np.percentile(ts, 90))
 
 
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else ``unknown CPU``."""
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.is_file() else []
+    return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "unknown CPU")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", default=None)
@@ -71,8 +78,7 @@ def main() -> None:
                    check=True, capture_output=True)
     cli_s = time.perf_counter() - t0
     params = sum(p.numel() for p in rec.model.parameters())
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "unknown CPU") if Path("/proc/cpuinfo").is_file() else "unknown CPU"
+    cpu = cpu_name()
     report = f"""# Speed (batch 1, {args.threads} CPU threads, in process)
 
 Machine: {cpu}, {os.cpu_count()} cores, PyTorch CPU capability {torch.backends.cpu.get_cpu_capability()}.
