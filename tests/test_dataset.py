@@ -104,9 +104,10 @@ def test_ground_truth_is_consistent_with_the_mesh(tiny_dataset):
         cell = gt["voxels32"][idx[:, 0], idx[:, 1], idx[:, 2]]
         assert np.mean(cell == gt["occ_labels"][512:][inside_cube]) > 0.95
         assert not gt["occ_labels"][512:][~inside_cube].any()
-        # voxels never lose volume; cells a thin part passes through are kept, which inflates thin shapes
-        # (measured: bottles +0-3 %, cars +10-19 %, chairs/tables +27-52 % at 32^3)
-        assert 0.97 * mesh.volume < gt["voxels32"].mean() < 1.6 * mesh.volume
+        # voxels never lose volume; every cell the surface passes through is kept (binvox convention), which
+        # inflates thin shapes (measured at 32^3: bottles +14-30 %, cars +23-37 %, chairs +66-104 %,
+        # tables +72-129 %, airplanes +120-273 %; this small chair +150 %)
+        assert 0.97 * mesh.volume < gt["voxels32"].mean() < 4.0 * mesh.volume
 
 
 def test_geometry_buffers_agree_with_the_rgba_views(tiny_dataset):
@@ -327,3 +328,39 @@ def test_cli_generate(tmp_path, capsys):
         assert z["voxels16"].shape == (16, 16, 16)
     code, _, err = run(capsys, "data", "generate", "--out", tmp_path / "x", "--categories", "dragon", "-q")
     assert code == 2 and "unknown categories" in err and "\n" not in err.strip()
+
+
+def test_voxel_mode_is_recorded_and_a_resume_cannot_mix_modes(tmp_path):
+    out = tmp_path / "tight"
+    m = generate_dataset(out, ["airplane"], 1, 1, 16, workers=1, quiet=True, voxel_mode="tight")
+    assert m["voxel_mode"] == "tight"
+    with np.load(out / "shapes/airplane_0000/gt.npz") as z:
+        tight = z["voxels32"]
+    mesh = trimesh.load(out / "shapes/airplane_0000/mesh.ply", force="mesh")
+    from lift3d.geometry.voxels import mesh_to_voxels
+
+    assert np.array_equal(tight, mesh_to_voxels(mesh, 32, mode="tight"))
+    assert mesh_to_voxels(mesh, 32).sum() > 1.3 * tight.sum()  # thin wings: the surface convention is thicker
+    with pytest.raises(InputError, match="'tight' voxels"):
+        generate_dataset(out, ["airplane"], 1, 1, 16, workers=1, quiet=True)
+    with pytest.raises(InputError, match="voxel mode"):
+        generate_dataset(tmp_path / "x", ["airplane"], 1, 1, 16, workers=1, quiet=True, voxel_mode="exact")
+
+
+def test_cached_dataset_returns_the_same_items_without_rereading(tmp_path, tiny_dataset):
+    root = tmp_path / "copy"
+    shutil.copytree(tiny_dataset, root)
+    plain = ShapeDataset(root, "train", views=3, image_size=24, augment=True, seed=3)
+    cached = ShapeDataset(root, "train", views=3, image_size=24, augment=True, seed=3, cache=True)
+    first = [cached[i] for i in range(len(cached))]  # all 3 views of every shape are now in RAM
+    for i, a in enumerate(first):
+        assert np.array_equal(a["images"], plain[i]["images"]) and np.array_equal(a["voxels32"], plain[i]["voxels32"])
+    for p in [*(root / "shapes").glob("*/view_*.png"), *(root / "shapes").glob("*/gt.npz")]:
+        p.unlink()  # later reads must come from RAM
+    assert all(np.array_equal(a["images"], cached[i]["images"]) for i, a in enumerate(first))
+    cached.set_epoch(1)
+    cached.set_num_views(2)
+    plain.set_num_views(2)
+    assert cached[0]["images"].shape[0] == 2  # new view subsets of cached shapes need no file
+    with pytest.raises(DatasetError):
+        plain[0]

@@ -21,6 +21,8 @@ def generate(
     views: int = typer.Option(12, "--views", help="Rendered views per shape."),
     image_size: int = typer.Option(128, "--image-size", help="Render size in pixels (square)."),
     voxel_res: list[int] = typer.Option([32], "--voxel-res", help="Ground-truth voxel resolution(s), repeatable."),
+    voxel_mode: str = typer.Option("surface", "--voxel-mode", help="Voxel convention: surface (binvox / "
+                                   "ShapeNetVox32: every cell the solid touches) or tight (half-volume rule)."),
     seed: int = typer.Option(0, "--seed", help="Same seed, same bytes."),
     workers: int = typer.Option(2, "--workers", "-j", help="Parallel worker processes."),
     meshes: Path = typer.Option(None, "--meshes", help="Render this folder of meshes instead of procedural shapes "
@@ -34,7 +36,7 @@ def generate(
 
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     m = generate_dataset(out, cats, shapes_per_category, views, image_size, seed, workers, tuple(voxel_res),
-                         quiet=quiet, skip_bad=skip_bad, mesh_source=meshes, up=up)
+                         quiet=quiet, skip_bad=skip_bad, mesh_source=meshes, up=up, voxel_mode=voxel_mode)
     sizes = {k: len(v) for k, v in m["splits"].items()}
     typer.echo(f"{out}: {len(m['shapes'])} shapes in {len(m['categories'])} categories, splits {sizes}")
 

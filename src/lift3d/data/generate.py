@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from lift3d.errors import DatasetError, InputError, Lift3DError
+from lift3d.geometry.voxels import VOXEL_MODES
 from lift3d.io.atomic import atomic_dir, write_text_atomic
 
 MESH_SUFFIXES = (".obj", ".ply", ".stl", ".off", ".glb", ".gltf")
@@ -43,6 +44,7 @@ class ShapeTask:
     views: int
     image_size: int
     voxel_res: tuple[int, ...]
+    voxel_mode: str
     points: int
     occ_samples: int
     elevation: tuple[float, float]
@@ -79,7 +81,7 @@ def write_shape(task: ShapeTask) -> str:
     mesh = _load_source(task)
     cams = random_cameras(rng, task.views, task.image_size, elevation=task.elevation)
     views = render_views(mesh, cams, rng)
-    gt = {f"voxels{r}": mesh_to_voxels(mesh, r) for r in task.voxel_res}
+    gt = {f"voxels{r}": mesh_to_voxels(mesh, r, mode=task.voxel_mode) for r in task.voxel_res}
     gt["points"], gt["normals"] = sample_surface(mesh, task.points, seed=task.seed)
     n_near = task.occ_samples // 2
     idx = rng.integers(0, len(gt["points"]), n_near)
@@ -151,11 +153,21 @@ def _mesh_sources(root: Path) -> dict[str, list[Path]]:
     return found
 
 
+def _check_resume(out: Path, voxel_mode: str) -> None:
+    """Refuse to resume a dataset whose ground truth used another voxel convention (it would mix both)."""
+    path = out / "manifest.json"
+    if path.is_file():
+        old = json.loads(path.read_text()).get("voxel_mode", "tight")  # datasets before the option were tight
+        if old != voxel_mode:
+            raise InputError(f"{out} holds {old!r} voxels; generate {voxel_mode!r} voxels into a new folder")
+
+
 def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None, shapes_per_category: int = 10,
                      views: int = 12, image_size: int = 128, seed: int = 0, workers: int = 2,
                      voxel_res: tuple[int, ...] = (32,), points: int = 16384, occ_samples: int = 16384,
                      splits=(0.8, 0.1, 0.1), elevation=(-10.0, 40.0), quiet: bool = False, skip_bad: bool = False,
-                     mesh_source: str | os.PathLike | None = None, up: str = "+y") -> dict:
+                     mesh_source: str | os.PathLike | None = None, up: str = "+y",
+                     voxel_mode: str = "surface") -> dict:
     """Generate (or resume) a dataset; returns the manifest dict. See the module docstring for the layout."""
     from tqdm import tqdm
 
@@ -165,7 +177,11 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
     if views < 1 or image_size < 8 or shapes_per_category < 1:
         raise InputError("views >= 1, image size >= 8 and shapes per category >= 1 are required")
     tasks: list[ShapeTask] = []
-    common = dict(out=str(out), views=views, image_size=image_size, voxel_res=tuple(voxel_res), points=points,
+    if voxel_mode not in VOXEL_MODES:
+        raise InputError(f"unknown voxel mode {voxel_mode!r}; use one of {VOXEL_MODES}")
+    _check_resume(out, voxel_mode)
+    common = dict(out=str(out), views=views, image_size=image_size, voxel_res=tuple(voxel_res),
+                  voxel_mode=voxel_mode, points=points,
                   occ_samples=occ_samples, elevation=tuple(elevation), up=up)
     if mesh_source is None:
         cats = categories or CATEGORIES
@@ -213,7 +229,8 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
     which = {sid: name for name, ids in split.items() for sid in ids}
     manifest = {
         "format": "lift3d-dataset", "version": 1, "image_size": image_size, "views": views,
-        "voxel_res": list(voxel_res), "points": points, "occ_samples": occ_samples, "seed": seed,
+        "voxel_res": list(voxel_res), "voxel_mode": voxel_mode, "points": points, "occ_samples": occ_samples,
+        "seed": seed,
         "source": "procedural" if mesh_source is None else str(mesh_source),
         "categories": list(cats),
         "shapes": [{"id": t.shape_id, "category": t.category, "split": which[t.shape_id]} for t in kept],

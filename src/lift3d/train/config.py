@@ -15,7 +15,7 @@ DEFAULTS: dict = {
     "model": {"name": "voxel", "image_size": 128, "fusion": "context",
               "refiner": True},
     "data": {"root": "data/default", "image_size": 128, "max_views": 4, "batch_size": 32, "augment": True,
-             "val_views": [1, 4], "val_limit": None, "categories": None},
+             "val_views": [1, 4], "val_limit": None, "categories": None, "cache": False},
     "loss": {"bce": 1.0, "focal": 0.0, "iou": 0.5, "pos_weight": None, "coarse": 0.5},
     "optim": {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9},
     "schedule": {"name": "cosine", "warmup_steps": 100, "min_lr_ratio": 0.02, "step_epochs": 10, "gamma": 0.5},

@@ -14,8 +14,10 @@ def datasets_from_config(cfg: dict):
 
     d = cfg["data"]
     common = dict(targets=("voxels32",), image_size=int(d["image_size"]), categories=d.get("categories"))
-    train = ShapeDataset(d["root"], "train", views=1, augment=bool(d["augment"]), seed=int(cfg["seed"]), **common)
-    val = ShapeDataset(d["root"], "val", views=1, augment=False, **common)
+    cache = bool(d.get("cache", False))
+    train = ShapeDataset(d["root"], "train", views=1, augment=bool(d["augment"]), seed=int(cfg["seed"]),
+                         cache=cache, **common)
+    val = ShapeDataset(d["root"], "val", views=1, augment=False, cache=cache, **common)
     return train, val
 
 
