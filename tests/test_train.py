@@ -263,6 +263,12 @@ def test_epoch_batches_are_seeded_per_epoch(tiny_config, tmp_path):
     assert len(set(flat)) == 9 and all(0 <= i < 10 for i in flat)
     views = [v for e in range(20) for v, _ in t.epoch_batches(e)]
     assert set(views) == {1, 2, 3}
+    # view_probs weights the view counts: here V = 1 for about 70 % of the batches, never V = 2
+    cfg = merge(cfg, {"data": {"batch_size": 1, "view_probs": [7, 0, 3]}})
+    views = np.array([v for e in range(40) for v, _ in Trainer(cfg, data, None, quiet=True).epoch_batches(e)])
+    assert set(views.tolist()) == {1, 3} and 0.6 < np.mean(views == 1) < 0.8
+    with pytest.raises(InputError, match="view_probs"):
+        load_config(None, merge(cfg, {"data": {"view_probs": [1, 1]}}))
 
 
 def test_resume_without_checkpoint_starts_fresh(tiny_config, tmp_path):

@@ -15,7 +15,8 @@ DEFAULTS: dict = {
     "model": {"name": "voxel", "image_size": 128, "fusion": "context",
               "refiner": True},
     "data": {"root": "data/default", "image_size": 128, "max_views": 4, "batch_size": 32, "augment": True,
-             "val_views": [1, 4], "val_limit": None, "categories": None, "cache": False},
+             "val_views": [1, 4], "val_limit": None, "categories": None, "cache": False,
+             "view_probs": None},
     "loss": {"bce": 1.0, "focal": 0.0, "iou": 0.5, "pos_weight": None, "coarse": 0.5},
     "optim": {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "momentum": 0.9},
     "schedule": {"name": "cosine", "warmup_steps": 100, "min_lr_ratio": 0.02, "step_epochs": 10, "gamma": 0.5},
@@ -49,6 +50,9 @@ def validate(cfg: dict) -> dict:
             raise InputError(f"{key} must be a positive number, got {val!r}")
     if cfg["train"].get("amp") not in (True, False, "auto"):
         raise InputError(f"train.amp must be true, false or auto, got {cfg['train'].get('amp')!r}")
+    probs = cfg["data"].get("view_probs")
+    if probs is not None and (len(probs) != int(cfg["data"]["max_views"]) or min(probs) < 0 or sum(probs) <= 0):
+        raise InputError(f"data.view_probs must list max_views non-negative weights, got {probs!r}")
     cfg["model"]["image_size"] = cfg["data"]["image_size"]
     return cfg
 

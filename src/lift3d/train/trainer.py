@@ -164,11 +164,14 @@ class Trainer:
         order = np.random.default_rng([seed, epoch, 11]).permutation(len(self.train_set))
         vrng = np.random.default_rng([seed, epoch, 13])
         max_v = int(self.cfg["data"]["max_views"])
+        probs = self.cfg["data"].get("view_probs")  # weights of V = 1..max_views; None = uniform
+        p = None if probs is None else np.asarray(probs, np.float64) / np.sum(probs)
         global_bs = self.batch_size * self.world
         batches = []
         for b in range(self.steps_per_epoch):
             idx = order[b * global_bs:(b + 1) * global_bs]
-            batches.append((int(vrng.integers(1, max_v + 1)), idx[self.rank::self.world].tolist()))
+            v = vrng.integers(1, max_v + 1) if p is None else vrng.choice(max_v, p=p) + 1
+            batches.append((int(v), idx[self.rank::self.world].tolist()))
         return batches
 
     def _prefetch(self, batches):
