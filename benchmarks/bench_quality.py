@@ -30,6 +30,11 @@ from lift3d.metrics import voxel_iou
 from lift3d.models.checkpoint import load_model, save_checkpoint
 from lift3d.train.evaluate import evaluate
 
+VOXEL_CONVENTIONS = {
+    "surface": "ShapeNetVox32-convention voxels (every cell the solid touches, as binvox makes them for 3D-R2N2)",
+    "tight": "tight voxels (cells at least half inside)",
+}
+
 
 def mean_shapes(train: ShapeDataset) -> dict[str, np.ndarray]:
     """Average training occupancy per category ``{category: (32, 32, 32)}``."""
@@ -105,9 +110,12 @@ def main() -> None:
         "visual hull, 4 views": hull_baseline(test, 4),
     }
     cats = sorted(res1["per_category"])
+    mode = train.manifest.get("voxel_mode", "tight")  # datasets written before the option were tight
+    convention = VOXEL_CONVENTIONS.get(mode, mode)
     report = (
         f"# Quality on held-out test shapes\n\n{len(test)} test shapes ({len(train)} train, {len(val)} val; split by "
-        f"shape), voxel IoU at 32^3, threshold {level:.2f} (chosen on validation shapes).\n\n" + table(rows, cats) +
+        f"shape), voxel IoU at 32^3 against {convention}, threshold {level:.2f} (chosen on validation shapes).\n\n"
+        + table(rows, cats) +
         f"\nMesh metrics (marching cubes of the prediction vs 16k GT surface points, canonical frame):\n\n"
         f"| views | F-score@0.01 | F-score@0.02 | Chamfer-L1 |\n|---|---:|---:|---:|\n"
         f"| 1 | {res1['fscore@0.01']:.3f} | {res1['fscore@0.02']:.3f} | {res1['chamfer_l1']:.4f} |\n"
@@ -117,7 +125,8 @@ def main() -> None:
     )
     write_text_atomic(args.out, report)
     summary = {"iou_1v": res1["iou"], "iou_4v": res4["iou"], "threshold": level, "rows": rows,
-               "fscore_1v": res1["fscore@0.01"], "fscore_4v": res4["fscore@0.01"], "n_test": len(test)}
+               "fscore_1v": res1["fscore@0.01"], "fscore_4v": res4["fscore@0.01"], "n_test": len(test),
+               "voxel_mode": mode}
     if args.json:
         write_text_atomic(args.json, json.dumps(summary, indent=1))
     print(report)
@@ -128,7 +137,7 @@ def main() -> None:
     if args.card:
         from lift3d.weights.card import write_model_card
 
-        write_model_card(args.card, cfg, meta, report, args.data)
+        write_model_card(args.card, cfg, meta, report, args.data, convention)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ def readme_block() -> str:
     fwd = re.search(r"model forward, 1 view \| ([\d.]+) ms", speed)
     e2e = re.search(r"GLB file .*?\| ([\d.]+) ms", speed)
     lines = [
-        f"Held-out test shapes ({q['n_test']}, never seen in training), voxel IoU at 32^3:",
+        f"Held-out test shapes ({q['n_test']}, never seen in training), voxel IoU at 32^3"
+        f"{' (ShapeNetVox32 voxel convention, docs/shapes.md)' if q.get('voxel_mode') == 'surface' else ''}:",
         "",
         "| method | mean IoU |",
         "|---|---:|",

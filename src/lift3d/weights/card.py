@@ -8,8 +8,9 @@ import os
 from lift3d.io.atomic import write_text_atomic
 
 
-def write_model_card(path: str | os.PathLike, config: dict, meta: dict, report: str, data: str) -> None:
-    """``report`` is the markdown produced by ``benchmarks/bench_quality.py``."""
+def write_model_card(path: str | os.PathLike, config: dict, meta: dict, report: str, data: str,
+                     voxels: str = "ShapeNetVox32-convention voxels") -> None:
+    """``report`` is the markdown produced by ``benchmarks/bench_quality.py``; ``voxels`` names the GT convention."""
     t, o, d = config["train"], config["optim"], config["data"]
     val = {k: round(v, 4) for k, v in meta.items() if k.startswith("val_iou") and isinstance(v, float)}
     training = (
@@ -31,7 +32,8 @@ decoder stage to 16^3, sub-pixel 3D head to 32^3, 3D U-Net refiner. Same weights
 float16 safetensors.
 
 **Training data**: procedural shapes from `lift3d.data.shapes` (10 categories), rendered headless by
-`lift3d data generate` (`{data}`), split **by shape** 80/10/10 (seed {config['seed']}). No third-party data.
+`lift3d data generate` (`{data}`), split **by shape** 80/10/10 (seed {config['seed']}), ground truth as
+{voxels}. No third-party data.
 
 **Reproduce**: `make weights` (= `scripts/make_weights.sh`: data generation, `lift3d train configs/default.yaml`,
 `benchmarks/bench_quality.py`). Seed {config['seed']}, 2 CPU cores.
@@ -39,8 +41,9 @@ float16 safetensors.
 **Training**: {training}
 
 **Limitations**: trained only on synthetic procedural shapes with simple shading; real photos of other object
-kinds reconstruct as the nearest shape family it knows. Output is 32^3, so thin parts under ~3% of the
-object size are lost. The object must be separable from the background (alpha, plain colour, or --mask).
+kinds reconstruct as the nearest shape family it knows. Output is 32^3 (a cell is 3% of the object): thin parts
+come out one or two cells thick, or are missed. The object must be separable from the background (alpha,
+plain colour, or --mask).
 
 {report}
 """
