@@ -50,9 +50,9 @@ def test_mask_matches_projected_silhouette(sphere):
 
 def test_voxel_ground_truth_volume(sphere):
     true_volume = 4 / 3 * np.pi * 0.4**3
-    assert abs(mesh_to_voxels(sphere, 32, mode="tight").mean() - true_volume) / true_volume < 0.05
+    assert abs(mesh_to_voxels(sphere, 32).mean() - true_volume) / true_volume < 0.05
     chunky = make_shape("bottle", 3)
-    assert abs(mesh_to_voxels(chunky, 64, mode="tight").mean() - chunky.volume) / chunky.volume < 0.05
+    assert abs(mesh_to_voxels(chunky, 64).mean() - chunky.volume) / chunky.volume < 0.05
 
 
 def test_splits_are_by_shape(tiny_dataset):

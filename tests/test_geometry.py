@@ -58,7 +58,7 @@ def test_normalize_rejects_nan():
 
 def test_voxelised_sphere_volume_within_5_percent(sphere):
     true_volume = 4 / 3 * np.pi * 0.4**3
-    grid = mesh_to_voxels(sphere, 64, mode="tight")
+    grid = mesh_to_voxels(sphere, 64)
     assert abs(grid.mean() - true_volume) / true_volume < 0.05
     mesh = voxels_to_mesh(grid.astype(np.float32))
     assert mesh.is_watertight
@@ -76,14 +76,14 @@ def test_voxel_grid_convention():
 
 def test_thin_parts_survive_voxelisation():
     rod = trimesh.creation.box(extents=(0.01, 0.8, 0.01))  # thinner than one 32^3 cell
-    assert mesh_to_voxels(rod, 32, mode="tight").sum() >= 25
+    assert mesh_to_voxels(rod, 32).sum() >= 25
     # the rod straddles the cell boundaries at x = 0 and z = 0: the surface convention keeps every touched cell
-    assert mesh_to_voxels(rod, 32).sum() == 4 * 26
+    assert mesh_to_voxels(rod, 32, mode="surface").sum() == 4 * 26
 
 
 def test_surface_voxels_cover_the_solid_tightly(sphere):
     """Surface mode (binvox convention) = every cell the solid touches: a superset of tight mode, one shell thicker."""
-    tight, surf = mesh_to_voxels(sphere, 32, mode="tight"), mesh_to_voxels(sphere, 32)
+    tight, surf = mesh_to_voxels(sphere, 32), mesh_to_voxels(sphere, 32, mode="surface")
     assert np.all(surf[tight]) and surf.sum() > tight.sum()
     cell = 1 / 32
     true_volume, area = 4 / 3 * np.pi * 0.4**3, 4 * np.pi * 0.4**2

@@ -21,8 +21,9 @@ def generate(
     views: int = typer.Option(12, "--views", help="Rendered views per shape."),
     image_size: int = typer.Option(128, "--image-size", help="Render size in pixels (square)."),
     voxel_res: list[int] = typer.Option([32], "--voxel-res", help="Ground-truth voxel resolution(s), repeatable."),
-    voxel_mode: str = typer.Option("surface", "--voxel-mode", help="Voxel convention: surface (binvox / "
-                                   "ShapeNetVox32: every cell the solid touches) or tight (half-volume rule)."),
+    voxel_mode: str = typer.Option("tight", "--voxel-mode", help="Voxel convention: tight (cells at least half "
+                                   "inside; the default) or surface (binvox / ShapeNetVox32: every cell the solid "
+                                   "touches)."),
     seed: int = typer.Option(0, "--seed", help="Same seed, same bytes."),
     workers: int = typer.Option(2, "--workers", "-j", help="Parallel worker processes."),
     meshes: Path = typer.Option(None, "--meshes", help="Render this folder of meshes instead of procedural shapes "

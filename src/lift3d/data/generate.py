@@ -167,7 +167,7 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
                      voxel_res: tuple[int, ...] = (32,), points: int = 16384, occ_samples: int = 16384,
                      splits=(0.8, 0.1, 0.1), elevation=(-10.0, 40.0), quiet: bool = False, skip_bad: bool = False,
                      mesh_source: str | os.PathLike | None = None, up: str = "+y",
-                     voxel_mode: str = "surface") -> dict:
+                     voxel_mode: str = "tight") -> dict:
     """Generate (or resume) a dataset; returns the manifest dict. See the module docstring for the layout."""
     from tqdm import tqdm
 
