@@ -25,15 +25,11 @@ import torch
 
 from lift3d.data.dataset import ShapeDataset
 from lift3d.geometry.carving import visual_hull
+from lift3d.geometry.voxels import VOXEL_CONVENTIONS
 from lift3d.io.atomic import write_text_atomic
 from lift3d.metrics import voxel_iou
 from lift3d.models.checkpoint import load_model, save_checkpoint
 from lift3d.train.evaluate import evaluate
-
-VOXEL_CONVENTIONS = {
-    "surface": "ShapeNetVox32-convention voxels (every cell the solid touches, as binvox makes them for 3D-R2N2)",
-    "tight": "tight voxels (cells at least half inside)",
-}
 
 
 def mean_shapes(train: ShapeDataset) -> dict[str, np.ndarray]:
@@ -110,8 +106,8 @@ def main() -> None:
         "visual hull, 4 views": hull_baseline(test, 4),
     }
     cats = sorted(res1["per_category"])
-    mode = train.manifest.get("voxel_mode", "tight")  # datasets written before the option were tight
-    convention = VOXEL_CONVENTIONS.get(mode, mode)
+    mode = train.manifest["voxel_mode"]
+    convention = VOXEL_CONVENTIONS[mode]
     report = (
         f"# Quality on held-out test shapes\n\n{len(test)} test shapes ({len(train)} train, {len(val)} val; split by "
         f"shape), voxel IoU at 32^3 against {convention}, threshold {level:.2f} (chosen on validation shapes).\n\n"
@@ -137,7 +133,7 @@ def main() -> None:
     if args.card:
         from lift3d.weights.card import write_model_card
 
-        write_model_card(args.card, cfg, meta, report, args.data, convention)
+        write_model_card(args.card, cfg, meta, report, args.data, mode)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ SPLITS = ("train", "val", "test", "all")
 
 
 def read_manifest(root: str | os.PathLike) -> dict:
-    """Load and check ``root/manifest.json``."""
+    """Load and check ``root/manifest.json`` (``voxel_mode`` filled in for older datasets)."""
     path = Path(root) / "manifest.json"
     if not path.is_file():
         raise DatasetError(f"not a lift3d dataset: {path} is missing")
@@ -30,6 +30,7 @@ def read_manifest(root: str | os.PathLike) -> dict:
         raise DatasetError(f"corrupt manifest {path}: {exc}") from exc
     if manifest.get("format") != "lift3d-dataset" or "shapes" not in manifest:
         raise DatasetError(f"{path} is not a lift3d dataset manifest")
+    manifest.setdefault("voxel_mode", "tight")  # datasets written before the option were tight
     return manifest
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from lift3d.errors import DatasetError, InputError, Lift3DError
-from lift3d.geometry.voxels import VOXEL_MODES
+from lift3d.geometry.voxels import check_voxel_mode
 from lift3d.io.atomic import atomic_dir, write_text_atomic
 
 MESH_SUFFIXES = (".obj", ".ply", ".stl", ".off", ".glb", ".gltf")
@@ -155,9 +155,10 @@ def _mesh_sources(root: Path) -> dict[str, list[Path]]:
 
 def _check_resume(out: Path, voxel_mode: str) -> None:
     """Refuse to resume a dataset whose ground truth used another voxel convention (it would mix both)."""
-    path = out / "manifest.json"
-    if path.is_file():
-        old = json.loads(path.read_text()).get("voxel_mode", "tight")  # datasets before the option were tight
+    from lift3d.data.dataset import read_manifest
+
+    if (out / "manifest.json").is_file():
+        old = read_manifest(out)["voxel_mode"]
         if old != voxel_mode:
             raise InputError(f"{out} holds {old!r} voxels; generate {voxel_mode!r} voxels into a new folder")
 
@@ -177,8 +178,7 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
     if views < 1 or image_size < 8 or shapes_per_category < 1:
         raise InputError("views >= 1, image size >= 8 and shapes per category >= 1 are required")
     tasks: list[ShapeTask] = []
-    if voxel_mode not in VOXEL_MODES:
-        raise InputError(f"unknown voxel mode {voxel_mode!r}; use one of {VOXEL_MODES}")
+    check_voxel_mode(voxel_mode)  # before any worker starts
     _check_resume(out, voxel_mode)
     common = dict(out=str(out), views=views, image_size=image_size, voxel_res=tuple(voxel_res),
                   voxel_mode=voxel_mode, points=points,

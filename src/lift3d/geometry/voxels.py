@@ -54,6 +54,16 @@ def points_inside(mesh: trimesh.Trimesh, points: np.ndarray, nsamples: int = 3,
 
 
 VOXEL_MODES = ("tight", "surface")
+VOXEL_CONVENTIONS = {  # how reports name each mode
+    "tight": "tight voxels (cells at least half inside)",
+    "surface": "ShapeNetVox32-convention voxels (every cell the solid touches, as binvox makes them for 3D-R2N2)",
+}
+
+
+def check_voxel_mode(mode: str) -> None:
+    """Raise :class:`InputError` unless ``mode`` is one of :data:`VOXEL_MODES`."""
+    if mode not in VOXEL_MODES:
+        raise InputError(f"unknown voxel mode {mode!r}; use one of {VOXEL_MODES}")
 
 
 def mesh_to_voxels(mesh: trimesh.Trimesh, res: int = 32, nsamples: int = 3, supersample: int = 2,
@@ -75,8 +85,7 @@ def mesh_to_voxels(mesh: trimesh.Trimesh, res: int = 32, nsamples: int = 3, supe
     """
     if res < 2:
         raise InputError(f"voxel resolution must be >= 2, got {res}")
-    if mode not in VOXEL_MODES:
-        raise InputError(f"unknown voxel mode {mode!r}; use one of {VOXEL_MODES}")
+    check_voxel_mode(mode)
     scene = raycasting_scene(mesh)
     s = max(1, supersample) if mode == "tight" else 1
     fine = res * s
@@ -107,11 +116,7 @@ def surface_cells(mesh: trimesh.Trimesh, res: int) -> np.ndarray:
                                     o3d.utility.Vector3iVector(np.asarray(mesh.faces, np.int32)))
     vg = o3d.geometry.VoxelGrid.create_from_triangle_mesh_within_bounds(tri, 1.0 / res, np.full(3, -0.5),
                                                                          np.full(3, 0.5))
-    grid = np.zeros((res, res, res), bool)
-    idx = np.array([v.grid_index for v in vg.get_voxels()], np.int64).reshape(-1, 3)
-    idx = idx[np.all((idx >= 0) & (idx < res), axis=1)]
-    grid[idx[:, 0], idx[:, 1], idx[:, 2]] = True
-    return grid
+    return _cells_grid(np.array([v.grid_index for v in vg.get_voxels()], np.int64).reshape(-1, 3), res)
 
 
 def _sampled_surface_cells(mesh: trimesh.Trimesh, res: int) -> np.ndarray:
@@ -121,7 +126,11 @@ def _sampled_surface_cells(mesh: trimesh.Trimesh, res: int) -> np.ndarray:
     data the shipped weights were trained on.
     """
     pts, _ = trimesh.sample.sample_surface(mesh, max(20000, 8 * res * res), seed=0)
-    idx = np.floor((np.asarray(pts) + 0.5) * res).astype(np.int64)
+    return _cells_grid(np.floor((np.asarray(pts) + 0.5) * res).astype(np.int64), res)
+
+
+def _cells_grid(idx: np.ndarray, res: int) -> np.ndarray:
+    """Cell indices ``(N, 3)`` -> bool ``(res, res, res)`` grid with those cells set (out-of-grid ones dropped)."""
     idx = idx[np.all((idx >= 0) & (idx < res), axis=1)]
     grid = np.zeros((res, res, res), bool)
     grid[idx[:, 0], idx[:, 1], idx[:, 2]] = True

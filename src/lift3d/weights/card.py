@@ -9,8 +9,11 @@ from lift3d.io.atomic import write_text_atomic
 
 
 def write_model_card(path: str | os.PathLike, config: dict, meta: dict, report: str, data: str,
-                     voxels: str = "ShapeNetVox32-convention voxels") -> None:
-    """``report`` is the markdown produced by ``benchmarks/bench_quality.py``; ``voxels`` names the GT convention."""
+                     voxel_mode: str = "tight") -> None:
+    """``report`` is the markdown produced by ``benchmarks/bench_quality.py``; ``voxel_mode`` is the dataset's."""
+    from lift3d.geometry.voxels import VOXEL_CONVENTIONS
+
+    voxels = VOXEL_CONVENTIONS[voxel_mode]
     t, o, d = config["train"], config["optim"], config["data"]
     val = {k: round(v, 4) for k, v in meta.items() if k.startswith("val_iou") and isinstance(v, float)}
     training = (
