@@ -3,7 +3,11 @@
 * mean shape: the average training voxel grid of the shape's (true) category, thresholded at the level that
   maximises IoU on the validation shapes — an oracle-class prior, so a stronger baseline than one that must
   first classify the image;
-* visual hull: the grid carved from the ground-truth masks with the known cameras (1 and 4 views).
+* visual hull: the grid carved from the ground-truth masks with the known cameras (1 and 4 views);
+* retrieval: the training shape nearest to the model's 1-view prediction, and the nearest training shape chosen
+  with the test ground truth (an oracle: the best any method that returns a training shape can do).
+
+The baselines live in ``lift3d.train.baselines``.
 
 Writes a markdown report (``--out``), optionally the model card, and can install the checkpoint as the
 shipped default weights (stored as float16 to halve the package size).
@@ -24,48 +28,11 @@ import numpy as np
 import torch
 
 from lift3d.data.dataset import ShapeDataset
-from lift3d.geometry.carving import visual_hull
 from lift3d.geometry.voxels import VOXEL_CONVENTIONS
 from lift3d.io.atomic import write_text_atomic
-from lift3d.metrics import voxel_iou
 from lift3d.models.checkpoint import load_model, save_checkpoint
+from lift3d.train.baselines import hull_baseline, mean_shape_baseline, retrieval_baselines
 from lift3d.train.evaluate import evaluate
-
-
-def mean_shapes(train: ShapeDataset) -> dict[str, np.ndarray]:
-    """Average training occupancy per category ``{category: (32, 32, 32)}``."""
-    sums: dict[str, np.ndarray] = {}
-    counts: dict[str, int] = {}
-    for i, s in enumerate(train.shapes):
-        vox = train._npz(train.shape_dir(i) / "gt.npz", ["voxels32"])["voxels32"].astype(np.float64)
-        sums[s["category"]] = sums.get(s["category"], 0) + vox
-        counts[s["category"]] = counts.get(s["category"], 0) + 1
-    return {c: sums[c] / counts[c] for c in sums}
-
-
-def gt_voxels(ds: ShapeDataset, i: int) -> np.ndarray:
-    return ds._npz(ds.shape_dir(i) / "gt.npz", ["voxels32"])["voxels32"]
-
-
-def mean_shape_baseline(train: ShapeDataset, val: ShapeDataset, test: ShapeDataset) -> dict[str, float]:
-    means = mean_shapes(train)
-    ths = np.linspace(0.1, 0.7, 13)
-    val_scores = [np.mean([voxel_iou(means[s["category"]], gt_voxels(val, i), t) for i, s in enumerate(val.shapes)])
-                  for t in ths]
-    t = float(ths[int(np.argmax(val_scores))])
-    per = {}
-    for i, s in enumerate(test.shapes):
-        per.setdefault(s["category"], []).append(voxel_iou(means[s["category"]], gt_voxels(test, i), t))
-    return {c: float(np.mean(v)) for c, v in per.items()}
-
-
-def hull_baseline(test: ShapeDataset, views: int) -> dict[str, float]:
-    per: dict[str, list[float]] = {}
-    for i, s in enumerate(test.shapes):
-        ids = list(range(views))
-        hull = visual_hull(test.masks_full(i, ids), [test.cameras(i)[v] for v in ids], res=32)
-        per.setdefault(s["category"], []).append(voxel_iou(hull, gt_voxels(test, i), 0.5))
-    return {c: float(np.mean(v)) for c, v in per.items()}
 
 
 def table(rows: dict[str, dict[str, float]], cats: list[str]) -> str:
@@ -98,12 +65,15 @@ def main() -> None:
     t0 = time.time()
     res1 = evaluate(model, test, views=1, threshold=level, fscore=True)
     res4 = evaluate(model, test, views=4, threshold=level, fscore=True)
+    retrieved, oracle = retrieval_baselines(model, train, test)
     rows = {
         "lift3d, 1 view": res1["per_category"],
         "lift3d, 4 views": res4["per_category"],
         "mean shape (oracle class)": mean_shape_baseline(train, val, test),
         "visual hull, 1 view": hull_baseline(test, 1),
         "visual hull, 4 views": hull_baseline(test, 4),
+        "retrieval: training shape nearest the 1-view prediction": retrieved,
+        "nearest training shape (oracle, chosen with the test ground truth)": oracle,
     }
     cats = sorted(res1["per_category"])
     mode = train.manifest["voxel_mode"]
