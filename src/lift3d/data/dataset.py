@@ -106,6 +106,11 @@ class ShapeDataset:
             self._cache[key] = value
         return self._cache[key]
 
+    def arrays(self, i: int, name: str, keys) -> dict[str, np.ndarray]:
+        """Arrays ``keys`` of shape ``i``'s file ``name`` (``gt.npz``, ``geometry.npz``); a missing or corrupt
+        file is a DatasetError; with ``cache`` read once and returned read-only."""
+        return self._npz(self.shape_dir(i) / name, list(keys))
+
     def _npz(self, path: Path, keys: list[str]) -> dict[str, np.ndarray]:
         return self._cached((str(path), tuple(keys)), lambda: self._read_npz(path, keys))
 

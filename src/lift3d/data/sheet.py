@@ -48,12 +48,11 @@ def contact_sheet(root: str | os.PathLike, index: int, split: str = "all", max_v
         from lift3d.errors import InputError
 
         raise InputError(f"index {index} out of range: split {split!r} has {len(ds)} shapes")
-    d = ds.shape_dir(index)
     n = min(max_views, ds.total_views)
     cams = ds.cameras(index)[:n]
     rgba = [ds._rgba(index, v) for v in range(n)]
-    geo = ds._npz(d / "geometry.npz", ["depth", "normals"])
-    gt = ds._npz(d / "gt.npz", ["voxels32", "points"])
+    geo = ds.arrays(index, "geometry.npz", ["depth", "normals"])
+    gt = ds.arrays(index, "gt.npz", ["voxels32", "points"])
     white = lambda a: (a[..., :3] * (a[..., 3:] / 255.0) + 255 * (1 - a[..., 3:] / 255.0)).astype(np.uint8)  # noqa: E731
     vox_mesh = voxels_to_mesh(gt["voxels32"].astype(np.float32))
     vox = render_views(vox_mesh, cams, 0, part_ids=np.zeros(len(vox_mesh.faces), np.int64),

@@ -31,7 +31,7 @@ def per_category(categories: list[str], values) -> dict[str, float]:
 
 def gt_voxels(ds: ShapeDataset, i: int) -> np.ndarray:
     """Ground-truth occupancy of shape ``i``: bool ``(32, 32, 32)``."""
-    return ds._npz(ds.shape_dir(i) / "gt.npz", ["voxels32"])["voxels32"]
+    return ds.arrays(i, "gt.npz", ["voxels32"])["voxels32"]
 
 
 def categories(ds: ShapeDataset) -> list[str]:
