@@ -109,9 +109,7 @@ class ShapeDataset:
     def arrays(self, i: int, name: str, keys) -> dict[str, np.ndarray]:
         """Arrays ``keys`` of shape ``i``'s file ``name`` (``gt.npz``, ``geometry.npz``); a missing or corrupt
         file is a DatasetError; with ``cache`` read once and returned read-only."""
-        return self._npz(self.shape_dir(i) / name, list(keys))
-
-    def _npz(self, path: Path, keys: list[str]) -> dict[str, np.ndarray]:
+        path, keys = self.shape_dir(i) / name, list(keys)
         return self._cached((str(path), tuple(keys)), lambda: self._read_npz(path, keys))
 
     def _read_npz(self, path: Path, keys: list[str]) -> dict[str, np.ndarray]:
@@ -174,14 +172,13 @@ class ShapeDataset:
             "view_ids": ids.astype(np.int64), "category": shape["category"],
             "category_index": self.categories.index(shape["category"]), "shape_id": shape["id"],
         }
-        gt_path = self.shape_dir(i) / "gt.npz"
         keys = [k for k in self.targets if k.startswith("voxels")]
         if "points" in self.targets:
             keys.append("points")
         if "occupancy" in self.targets:
             keys += ["occ_points", "occ_labels"]
         if keys:
-            for k, arr in self._npz(gt_path, keys).items():
+            for k, arr in self.arrays(i, "gt.npz", keys).items():
                 item[k] = arr.astype(np.float32)
         return item
 
