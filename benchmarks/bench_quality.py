@@ -63,9 +63,9 @@ def main() -> None:
     if args.limit:
         test.shapes = test.shapes[: args.limit]
     t0 = time.time()
-    res1 = evaluate(model, test, views=1, threshold=level, fscore=True)
+    res1 = evaluate(model, test, views=1, threshold=level, fscore=True, keep_probs=True)
     res4 = evaluate(model, test, views=4, threshold=level, fscore=True)
-    retrieved, oracle = retrieval_baselines(model, train, test)
+    retrieved, oracle = retrieval_baselines(res1.pop("probs"), train, test)
     rows = {
         "lift3d, 1 view": res1["per_category"],
         "lift3d, 4 views": res4["per_category"],

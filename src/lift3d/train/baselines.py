@@ -13,12 +13,10 @@ Each returns ``{category: mean IoU at 32^3}``.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from lift3d.data.dataset import ShapeDataset
 from lift3d.geometry.carving import visual_hull
 from lift3d.metrics import voxel_iou
-from lift3d.train.evaluate import predict_dataset
 
 
 def per_category(categories: list[str], values) -> dict[str, float]:
@@ -73,18 +71,17 @@ def soft_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 1.0)
 
 
-def retrieval_baselines(model: torch.nn.Module, train: ShapeDataset,
+def retrieval_baselines(probs: np.ndarray, train: ShapeDataset,
                         test: ShapeDataset) -> tuple[dict[str, float], dict[str, float]]:
     """(retrieval by the 1-view prediction, oracle nearest training shape), each ``{category: mean IoU}``.
 
-    The bank is every training grid ``(M, 32^3)``; both searches cover all categories.
+    ``probs`` float ``(N, 32, 32, 32)`` are the model's 1-view probabilities for the ``N`` test shapes in order
+    (``evaluate(..., keep_probs=True)["probs"]``). The bank is every training grid ``(M, 32^3)``; both searches
+    cover all categories.
     """
     bank = np.stack([gt_voxels(train, i).reshape(-1) for i in range(len(train))]).astype(np.float32)
-    probs, gts = [], []
-    for p, batch in predict_dataset(model, test, views=1):
-        probs.append(p.flatten(1).float().numpy())
-        gts.append((batch["voxels32"].flatten(1) >= 0.5).float().numpy())
-    pred, gt = np.concatenate(probs), np.concatenate(gts)
+    gt = np.stack([gt_voxels(test, i).reshape(-1) for i in range(len(test))]).astype(np.float32)
+    pred = np.asarray(probs, np.float32).reshape(len(gt), -1)
     nearest = bank[soft_iou_matrix(pred, bank).argmax(1)]
     retrieved = voxel_iou(nearest.reshape(-1, 32, 32, 32), gt.reshape(-1, 32, 32, 32))
     oracle = soft_iou_matrix(gt, bank).max(1)

@@ -38,23 +38,27 @@ def predict_dataset(model: nn.Module, dataset, views: int, batch_size: int = 16,
 
 def evaluate(model: nn.Module, dataset, views: int = 1, thresholds=(0.3, 0.4, 0.5, 0.6), batch_size: int = 16,
              limit: int | None = None, fscore: bool = False, threshold: float | None = None,
-             quiet: bool = True) -> dict:
+             quiet: bool = True, keep_probs: bool = False) -> dict:
     """Metrics of ``model`` on ``dataset`` with ``views`` views per shape.
 
     Returns a dict: ``iou`` (mean IoU at ``threshold``, default 0.5), ``iou_at`` {threshold: mean IoU},
     ``best_threshold``, ``per_category`` {category: mean IoU at ``threshold``}, ``n``; with ``fscore``
     also ``fscore@0.01``/``fscore@0.02`` and ``chamfer_l1`` from meshes (marching cubes of the prediction
-    vs the ground-truth surface points).
+    vs the ground-truth surface points); with ``keep_probs`` also ``probs``, the predicted occupancy
+    probabilities float32 ``(n, D, D, D)`` in dataset order (for baselines that reuse the same pass).
     """
     level = 0.5 if threshold is None else threshold
     ths = sorted(set(thresholds) | {level})
     ious = {t: [] for t in ths}
     cats: list[str] = []
+    kept: list[np.ndarray] = []
     mesh_metrics: dict[str, list[float]] = {"fscore@0.01": [], "fscore@0.02": [], "chamfer_l1": []}
     for probs, batch in predict_dataset(model, dataset, views, batch_size, limit, quiet):
         for t in ths:
             ious[t] += batch_iou(probs, batch["voxels32"], t).tolist()
         cats += batch["category"]
+        if keep_probs:
+            kept.append(probs.float().numpy())
         if fscore:
             for p, pts in zip(probs.numpy(), batch["points"].numpy(), strict=True):
                 for k, v in mesh_scores(p, pts, level).items():
@@ -68,6 +72,8 @@ def evaluate(model: nn.Module, dataset, views: int = 1, thresholds=(0.3, 0.4, 0.
     }
     if fscore:
         result.update({k: float(np.mean(v)) for k, v in mesh_metrics.items()})
+    if keep_probs:
+        result["probs"] = np.concatenate(kept)
     return result
 
 
