@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lift3d.data.dataset import ShapeDataset
-from lift3d.errors import InputError
+from lift3d.errors import InputError, Lift3DError
 from lift3d.models.checkpoint import load_tensors
 from lift3d.train.config import load_config, merge
 from lift3d.train.evaluate import evaluate
@@ -75,11 +75,21 @@ def test_other_optimisers_and_schedules(tiny_dataset, tiny_config, tmp_path, opt
     ("schedule: {name: exponential}\n", "schedule.name"),
     ("- 1\n- 2\n", "mapping"),
     ("train: {amp: maybe}\n", "train.amp"),
+    ("train: {epoch: 5}\n", "unknown config key.*train.epoch"),
+    ("data: {imagesize: 64}\n", "data.imagesize"),
+    ("optim: {name: adam, momentum: 0.9}\n", "optim.momentum"),
+    ("schedule: {name: cosine, gamma: 0.5}\n", "schedule.gamma"),
+    ("loss: {bce: 1.0, dice: 2.0}\n", "loss.dice"),
+    ("loss: {name: hinge}\n", "loss.name"),
+    ("model: {name: voxel, wings: 3}\n", "model.wings"),
+    ("model: {name: nerf}\n", "model.name"),
+    ("train: 5\n", "train must be a mapping"),
 ])
 def test_config_errors(tmp_path, text, match):
+    """Every key must be read by something: unknown sections, keys and names are one-line errors."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
-    with pytest.raises(InputError, match=match):
+    with pytest.raises(Lift3DError, match=match):
         load_config(bad)
 
 
@@ -211,18 +221,22 @@ def test_voxel_loss_combines_weights_and_coarse_term():
     target = torch.ones(1, 2, 2, 2)
     # BCE log 2, soft IoU 1 - (4 + 1) / (8 + 1) = 4/9; coarse term adds half of the same again
     one = 1.0 * np.log(2) + 0.5 * 4 / 9
-    assert VoxelLoss(bce=1.0, iou=0.5, coarse=0.5)(out, target).item() == pytest.approx(1.5 * one, rel=1e-6)
-    assert VoxelLoss(bce=1.0, iou=0.5, coarse=0.0)(out, target).item() == pytest.approx(one, rel=1e-6)
+    batch = {"voxels32": target}
+    assert VoxelLoss(bce=1.0, iou=0.5, coarse=0.5)(out, batch).item() == pytest.approx(1.5 * one, rel=1e-6)
+    assert VoxelLoss(bce=1.0, iou=0.5, coarse=0.0)(out, batch).item() == pytest.approx(one, rel=1e-6)
     same = {"logits": out["logits"], "coarse_logits": out["logits"]}  # no refiner: counted once
-    assert VoxelLoss(bce=1.0, coarse=0.5)(same, target).item() == pytest.approx(np.log(2))
-    focal = VoxelLoss(bce=0.0, focal=1.0, coarse=0.0)(out, target).item()
+    assert VoxelLoss(bce=1.0, iou=0.0, coarse=0.5)(same, batch).item() == pytest.approx(np.log(2))
+    focal = VoxelLoss(bce=0.0, focal=1.0, iou=0.0, coarse=0.0)(out, batch).item()
     assert focal == pytest.approx(0.25 * np.log(2))
 
 
 # ---------------------------------------------------------------- added: optimiser, schedules, batches
 
 def test_lr_schedules_by_hand():
-    from lift3d.train.trainer import lr_factor
+    from lift3d.train.optim import build_schedule
+
+    def lr_factor(step: int, total: int, per_epoch: int, cfg: dict) -> float:
+        return build_schedule(cfg, total, per_epoch)(step)
 
     cos = {"name": "cosine", "warmup_steps": 10, "min_lr_ratio": 0.1}
     assert lr_factor(0, 110, 10, cos) == pytest.approx(0.1)  # warm-up (step + 1) / 10
@@ -230,17 +244,17 @@ def test_lr_schedules_by_hand():
     assert lr_factor(10, 110, 10, cos) == pytest.approx(1.0)
     assert lr_factor(60, 110, 10, cos) == pytest.approx(0.1 + 0.9 * 0.5)  # half way down the cosine
     assert lr_factor(110, 110, 10, cos) == pytest.approx(0.1)
-    step = {"name": "step", "step_epochs": 2, "gamma": 0.5}
+    step = {"name": "step", "warmup_steps": 0, "step_epochs": 2, "gamma": 0.5}
     assert [lr_factor(s, 100, 10, step) for s in (0, 19, 20, 45)] == [1.0, 1.0, 0.5, 0.25]
     one = {"name": "onecycle", "min_lr_ratio": 0.0}
     assert lr_factor(0, 100, 10, one) == pytest.approx(0.04)
     assert lr_factor(30, 100, 10, one) == pytest.approx(1.0)
     assert lr_factor(100, 100, 10, one) == pytest.approx(0.0, abs=1e-12)
-    assert lr_factor(5, 100, 10, {"name": "constant"}) == 1.0
+    assert lr_factor(5, 100, 10, {"name": "constant", "warmup_steps": 0}) == 1.0
 
 
 def test_build_optimizer_options():
-    from lift3d.train.trainer import build_optimizer
+    from lift3d.train.optim import build_optimizer
 
     params = [torch.nn.Parameter(torch.zeros(2))]
     sgd = build_optimizer(params, {"name": "sgd", "lr": 0.1, "momentum": 0.8, "weight_decay": 1e-4})
@@ -285,45 +299,34 @@ def test_state_checkpoint_round_trip(tiny_config, tmp_path):
     back = Trainer(cfg, SyntheticShapes(8), None, quiet=True)
     assert back.load_state(tmp_path)
     assert (back.epoch, back.step) == (1, t.step) and torch.equal(torch.get_rng_state(), rng_after)
-    a, b = t.opt.state_dict()["state"], back.opt.state_dict()["state"]
+    a, b = t.opts["main"].state_dict()["state"], back.opts["main"].state_dict()["state"]
     assert a.keys() == b.keys()
     for pid in a:
         assert torch.equal(a[pid]["exp_avg_sq"], b[pid]["exp_avg_sq"])
-
-
-def test_batch_iou_by_hand():
-    from lift3d.train.evaluate import batch_iou
-
-    probs = torch.zeros(2, 2, 2, 2)
-    target = torch.zeros(2, 2, 2, 2)
-    probs[0, 0, 0, :] = torch.tensor([0.9, 0.45])  # predicted at 0.5: 1 voxel; at 0.4: 2 voxels
-    target[0, 0, 0, 0] = target[0, 1, 1, 1] = 1  # 2 occupied
-    assert batch_iou(probs, target, 0.5).tolist() == pytest.approx([0.5, 1.0])  # empty vs empty counts as 1
-    assert batch_iou(probs, target, 0.4).tolist() == pytest.approx([1 / 3, 1.0])
 
 
 def test_mesh_scores_of_spheres():
     """Marching-cubes mesh of a voxel sphere vs points on that mesh: F@0.02 ~ 1; a sphere 0.1 larger: Chamfer ~ 0.1."""
     from lift3d.geometry.sampling import sample_surface
     from lift3d.geometry.voxels import voxels_to_mesh
-    from lift3d.train.evaluate import mesh_scores
+    from lift3d.tasks.base import mesh_scores
 
     c = -0.5 + (np.arange(32) + 0.5) / 32
     r2 = sum(a**2 for a in np.meshgrid(c, c, c, indexing="ij"))
     small, big = (r2 <= 0.3**2).astype(np.float32), (r2 <= 0.4**2).astype(np.float32)
     gt, _ = sample_surface(voxels_to_mesh(small, 0.5), 5000, seed=1)
-    same = mesh_scores(small, gt, 0.5)
+    same = mesh_scores(sample_surface(voxels_to_mesh(small, 0.5), 10000, seed=0)[0], gt)
     assert same["fscore@0.02"] > 0.99 and same["chamfer_l1"] < 0.01
-    off = mesh_scores(big, gt, 0.5)
+    off = mesh_scores(sample_surface(voxels_to_mesh(big, 0.5), 10000, seed=0)[0], gt)
     assert off["fscore@0.02"] == 0.0 and off["chamfer_l1"] == pytest.approx(0.1, abs=0.01)
-    assert mesh_scores(np.zeros_like(small), gt, 0.5) == {"fscore@0.01": 0.0, "fscore@0.02": 0.0, "chamfer_l1": 1.0}
+    assert mesh_scores(None, gt) == {"fscore@0.01": 0.0, "fscore@0.02": 0.0, "chamfer_l1": 1.0}
 
 
 def test_missing_config_and_image_size_reaches_the_model(tmp_path):
     with pytest.raises(InputError, match="not found"):
         load_config(tmp_path / "missing.yaml")
     loaded = load_config("configs/tiny.yaml", {"data": {"image_size": 48}})
-    assert loaded["model"]["image_size"] == 48 and loaded["optim"]["momentum"] == 0.9  # defaults filled in
+    assert loaded["model"]["image_size"] == 48 and loaded["train"]["calibrate_bn"] == 2  # file over defaults
 
 
 def test_trainer_rejects_an_empty_training_set(tiny_config, tmp_path):

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lift3d.losses import LOSSES
+
 
 def voxel_bce(logits: torch.Tensor, target: torch.Tensor, pos_weight: float | None = None) -> torch.Tensor:
     """Binary cross-entropy with logits, mean over voxels; ``pos_weight`` up-weights occupied voxels."""
@@ -31,11 +33,12 @@ def soft_iou_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) 
     return (1.0 - (inter + eps) / (union + eps)).mean()
 
 
+@LOSSES.register("voxel")
 class VoxelLoss(nn.Module):
     """Weighted sum ``bce * BCE + focal * Focal + iou * SoftIoU`` on the refined logits, plus the same on the
     coarse (pre-refiner) logits scaled by ``coarse``."""
 
-    def __init__(self, bce: float = 1.0, focal: float = 0.0, iou: float = 0.0, pos_weight: float | None = None,
+    def __init__(self, bce: float = 1.0, focal: float = 0.0, iou: float = 0.5, pos_weight: float | None = None,
                  coarse: float = 0.5) -> None:
         super().__init__()
         self.w = {"bce": bce, "focal": focal, "iou": iou}
@@ -52,7 +55,9 @@ class VoxelLoss(nn.Module):
             loss = loss + self.w["iou"] * soft_iou_loss(logits, target)
         return loss
 
-    def forward(self, out: dict[str, torch.Tensor], target: torch.Tensor) -> torch.Tensor:
+    def forward(self, out: dict[str, torch.Tensor], batch: dict) -> torch.Tensor:
+        """``out["logits"]`` (+ ``coarse_logits``) ``(B, D, D, D)`` against ``batch["voxels32"]`` -> scalar."""
+        target = batch["voxels32"]
         loss = self._one(out["logits"].float(), target)
         if self.coarse and "coarse_logits" in out and out["coarse_logits"] is not out["logits"]:
             loss = loss + self.coarse * self._one(out["coarse_logits"].float(), target)

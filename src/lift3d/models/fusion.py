@@ -12,8 +12,12 @@ import torch
 from torch import nn
 
 from lift3d.errors import ModelError
+from lift3d.registry import Registry
+
+FUSIONS: Registry = Registry("fusion", ModelError)
 
 
+@FUSIONS.register("context")
 class ContextFusion(nn.Module):
     """``(B, V, C, D, D, D)`` -> ``(B, C, D, D, D)`` with per-voxel softmax weights over the V views."""
 
@@ -31,22 +35,28 @@ class ContextFusion(nn.Module):
         return (weights * vols).sum(dim=1)
 
 
+@FUSIONS.register("mean")
 class MeanFusion(nn.Module):
+    """``(B, V, ...)`` -> mean over the views."""
+
+    def __init__(self, channels: int = 0) -> None:
+        super().__init__()
+
     def forward(self, vols: torch.Tensor) -> torch.Tensor:
         return vols.mean(dim=1)
 
 
+@FUSIONS.register("max")
 class MaxFusion(nn.Module):
+    """``(B, V, ...)`` -> maximum over the views."""
+
+    def __init__(self, channels: int = 0) -> None:
+        super().__init__()
+
     def forward(self, vols: torch.Tensor) -> torch.Tensor:
         return vols.amax(dim=1)
 
 
 def build_fusion(name: str, channels: int) -> nn.Module:
-    """``context`` | ``mean`` | ``max``."""
-    if name == "context":
-        return ContextFusion(channels)
-    if name == "mean":
-        return MeanFusion()
-    if name == "max":
-        return MaxFusion()
-    raise ModelError(f"unknown fusion {name!r}; use context, mean or max")
+    """``context`` | ``mean`` | ``max`` over volumes (or vectors, for ``mean``/``max``) with ``channels`` channels."""
+    return FUSIONS.build(name, channels=channels)

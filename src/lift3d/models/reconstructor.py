@@ -10,8 +10,10 @@ from lift3d.models.decoders.voxel import VoxelHead, VoxelViewDecoder
 from lift3d.models.encoders import build_encoder
 from lift3d.models.fusion import build_fusion
 from lift3d.models.refiner import UNet3DRefiner
+from lift3d.models.registry import MODELS
 
 
+@MODELS.register("voxel")
 class VoxelReconstructor(nn.Module):
     """``images (B, V, 3, H, W)`` -> ``{"logits": (B, 32, 32, 32), "coarse_logits": (B, 32, 32, 32)}``.
 
@@ -26,6 +28,8 @@ class VoxelReconstructor(nn.Module):
         fuse_res: resolution (8 or 16) at which the views are fused.
         refiner: use the 3D U-Net refiner.
     """
+
+    task = "voxel"
 
     def __init__(self, encoder: dict | None = None, image_size: int = 128, latent: int = 512,
                  channels=(64, 48, 32), head_channels: int = 32, fusion: str = "context", refiner: bool = True,

@@ -47,9 +47,10 @@ def recalibrate_batchnorm(model: nn.Module, dataset, batches: int = 40, batch_si
 
 def finalize(checkpoint, train_set, val_set, config: dict, out, quiet: bool = True) -> dict:
     """Load ``checkpoint``, re-estimate its batch-norm statistics on ``train_set``, choose the occupancy threshold
-    on ``val_set`` and write ``out`` (weights + config + meta with the validation metrics). Returns the meta."""
+    on ``val_set`` (thresholded tasks) and write ``out`` (weights + config + meta with the validation metrics of
+    :meth:`lift3d.tasks.base.Task.validate`). Returns the meta."""
     from lift3d.models.checkpoint import load_model, save_checkpoint
-    from lift3d.train.evaluate import evaluate
+    from lift3d.tasks import task_for_model
 
     model, _, meta = load_model(checkpoint)
     d = config["data"]
@@ -58,14 +59,6 @@ def finalize(checkpoint, train_set, val_set, config: dict, out, quiet: bool = Tr
                           quiet=quiet)
     meta = {k: v for k, v in meta.items() if not k.startswith("val_")}
     meta["bn_calibrated"] = True
-    scores = []
-    for v in d["val_views"]:
-        r = evaluate(model, val_set, views=int(v), thresholds=config["train"]["thresholds"])
-        meta[f"val_iou_{v}v"] = r["iou_at"][r["best_threshold"]]
-        meta[f"val_threshold_{v}v"] = r["best_threshold"]
-        meta[f"val_per_category_{v}v"] = r["per_category"]
-        scores.append(meta[f"val_iou_{v}v"])
-    meta["val_iou"] = float(np.mean(scores))
-    meta["threshold"] = meta[f"val_threshold_{d['val_views'][0]}v"]
+    meta.update(task_for_model(model).validate(model, val_set, config, per_category=True))
     save_checkpoint(out, model, config, meta)
     return meta

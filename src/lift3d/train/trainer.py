@@ -5,7 +5,8 @@ draw are functions of ``(seed, epoch, index)``, so a run resumed from an epoch c
 what an uninterrupted run would have done. Checkpoints (written atomically, rank 0 only):
 
 * ``last.safetensors`` / ``last_state.safetensors``: weights, and optimiser + scheduler + RNG state;
-* ``best.safetensors``: the weights with the best validation IoU (config + metrics in the header);
+* ``best.safetensors``: the weights with the best validation score (the task's metric, e.g. IoU; config + metrics
+  in the header);
 * ``final.safetensors``: the last weights with re-estimated batch-norm statistics and the validation-chosen
   threshold (:mod:`lift3d.train.calibrate`) — the checkpoint to ship;
 * ``metrics.csv`` and TensorBoard event files.
@@ -27,19 +28,11 @@ from tqdm import tqdm
 
 from lift3d.data.dataset import collate
 from lift3d.errors import InputError
-from lift3d.losses import VoxelLoss
 from lift3d.models.checkpoint import load_tensors, save_checkpoint, save_tensors
 from lift3d.models.registry import build_model
-from lift3d.train.evaluate import batch_iou, evaluate
-
-
-def build_optimizer(params, cfg: dict) -> torch.optim.Optimizer:
-    """Adam, AdamW or SGD with momentum (``optim`` section)."""
-    name, lr, wd = cfg["name"], float(cfg["lr"]), float(cfg.get("weight_decay", 0.0))
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=float(cfg.get("momentum", 0.9)), weight_decay=wd, nesterov=True)
-    cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
-    return cls(params, lr=lr, weight_decay=wd)
+from lift3d.tasks import task_from_config
+from lift3d.tasks.base import StepContext
+from lift3d.train.optim import build_optimizer, build_schedule
 
 
 def bf16_fast() -> bool:
@@ -62,29 +55,13 @@ def resolve_amp(value) -> bool:
     return bool(value)
 
 
-def lr_factor(step: int, total: int, steps_per_epoch: int, cfg: dict) -> float:
-    """Multiplier of the base LR at ``step`` (linear warm-up, then cosine / step / one-cycle / constant)."""
-    warm = int(cfg.get("warmup_steps", 0))
-    if cfg["name"] == "onecycle":
-        peak = max(1, int(0.3 * total))
-        if step < peak:
-            return 0.04 + 0.96 * step / peak
-        return max(cfg.get("min_lr_ratio", 0.0), 0.5 * (1 + math.cos(math.pi * (step - peak) / max(1, total - peak))))
-    if step < warm:
-        return (step + 1) / warm
-    if cfg["name"] == "cosine":
-        lo = float(cfg.get("min_lr_ratio", 0.0))
-        return lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
-    if cfg["name"] == "step":
-        return float(cfg.get("gamma", 0.5)) ** (step // (steps_per_epoch * int(cfg.get("step_epochs", 10))))
-    return 1.0
-
-
 class Trainer:
     """Train ``config`` (see :mod:`lift3d.train.config`) on ``train_set``, validating on ``val_set``.
 
-    Datasets follow :class:`lift3d.data.dataset.ShapeDataset`'s interface (``set_num_views``,
-    ``set_epoch``, items with ``images`` and ``voxels32``), so tests can pass small synthetic ones.
+    Datasets follow the dataset protocol (:class:`lift3d.data.dataset.ShapeDataset`'s interface: ``set_num_views``,
+    ``set_epoch``, items with ``images`` and the targets the task needs), so tests can pass small synthetic ones.
+    Everything representation-specific (targets, loss, training step, validation metric) comes from the model's
+    task (:mod:`lift3d.tasks`); the trainer only runs epochs, schedules, checkpoints and logs.
     """
 
     def __init__(self, config: dict, train_set, val_set=None, out: str | Path | None = None,
@@ -105,23 +82,28 @@ class Trainer:
         self.net = self.model
         if self.dist:
             self.net = nn.parallel.DistributedDataParallel(self.model)
-        self.opt = build_optimizer(self.model.parameters(), config["optim"])
-        self.loss_fn = VoxelLoss(**config["loss"])
+        self.task = task_from_config(config)
+        self.opts = {name: build_optimizer(params, config["optim"])
+                     for name, params in self.task.optimizer_groups(self.model).items()}
         self.batch_size = int(config["data"]["batch_size"])
         self.steps_per_epoch = max(1, len(train_set) // (self.batch_size * self.world))
         self.total_steps = self.steps_per_epoch * int(config["train"]["epochs"])
-        self.epoch, self.step, self.best = 0, 0, -1.0
+        self.schedule = build_schedule(config["schedule"], self.total_steps, self.steps_per_epoch)
+        self.epoch, self.step, self.best = 0, 0, -math.inf
         self.history: list[dict] = []
 
     # ----------------------------------------------------------------- state
     def state_tensors(self) -> tuple[dict[str, torch.Tensor], dict]:
         """Optimiser + RNG state as tensors and a JSON header (no pickle)."""
         tensors: dict[str, torch.Tensor] = {"rng/torch": torch.get_rng_state()}
-        sd = self.opt.state_dict()
-        for pid, st in sd["state"].items():
-            for k, v in st.items():
-                tensors[f"opt/{pid}/{k}"] = v if torch.is_tensor(v) else torch.tensor(v)
-        header = {"param_groups": sd["param_groups"], "epoch": self.epoch, "step": self.step, "best": self.best,
+        groups = {}
+        for name, opt in self.opts.items():
+            sd = opt.state_dict()
+            for pid, st in sd["state"].items():
+                for k, v in st.items():
+                    tensors[f"opt/{name}/{pid}/{k}"] = v if torch.is_tensor(v) else torch.tensor(v)
+            groups[name] = sd["param_groups"]
+        header = {"param_groups": groups, "epoch": self.epoch, "step": self.step, "best": self.best,
                   "history": self.history}
         return tensors, header
 
@@ -133,12 +115,13 @@ class Trainer:
         weights, _ = load_tensors(w)
         self.model.load_state_dict(weights)
         tensors, header = load_tensors(s)
-        state: dict[int, dict] = {}
+        state: dict[str, dict[int, dict]] = {name: {} for name in self.opts}
         for key, v in tensors.items():
             if key.startswith("opt/"):
-                _, pid, name = key.split("/", 2)
-                state.setdefault(int(pid), {})[name] = v
-        self.opt.load_state_dict({"state": state, "param_groups": header["param_groups"]})
+                _, group, pid, name = key.split("/", 3)
+                state[group].setdefault(int(pid), {})[name] = v
+        for name, opt in self.opts.items():
+            opt.load_state_dict({"state": state[name], "param_groups": header["param_groups"][name]})
         torch.set_rng_state(tensors["rng/torch"])
         self.epoch, self.step, self.best = header["epoch"], header["step"], header["best"]
         self.history = header["history"]
@@ -154,7 +137,7 @@ class Trainer:
         save_checkpoint(self.out / "last.safetensors", self.model, self.cfg, meta)
         tensors, header = self.state_tensors()
         save_tensors(self.out / "last_state.safetensors", tensors, header)
-        if val and val["val_iou"] > self.best:
+        if val and val["val_score"] > self.best:
             save_checkpoint(self.out / "best.safetensors", self.model, self.cfg, meta)
 
     # ----------------------------------------------------------------- data
@@ -194,49 +177,32 @@ class Trainer:
         self.train_set.set_epoch(self.epoch)
         amp = resolve_amp(self.cfg["train"].get("amp"))
         clip = self.cfg["train"].get("grad_clip")
-        base_lr = float(self.cfg["optim"]["lr"])
-        losses, ious, seen, t0 = [], [], 0, time.perf_counter()
+        logs: dict[str, list[float]] = {}
+        seen, t0 = 0, time.perf_counter()
         bar = tqdm(total=self.steps_per_epoch, desc=f"epoch {self.epoch + 1}/{self.cfg['train']['epochs']}",
                    disable=self.quiet or self.rank != 0, leave=False)
         for batch in self._prefetch(self.epoch_batches(self.epoch)):
-            for g in self.opt.param_groups:
-                g["lr"] = base_lr * lr_factor(self.step, self.total_steps, self.steps_per_epoch, self.cfg["schedule"])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
-                out = self.net(batch["images"])
-            loss = self.loss_fn(out, batch["voxels32"])
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if clip:
-                nn.utils.clip_grad_norm_(self.model.parameters(), float(clip))
-            self.opt.step()
+            factor = self.schedule(self.step)
+            for opt in self.opts.values():
+                for g in opt.param_groups:
+                    g["lr"] = g.setdefault("initial_lr", g["lr"]) * factor
+            numbers = self.task.training_step(StepContext(self.net, self.model, self.opts, batch, amp, clip))
             self.step += 1
-            with torch.no_grad():
-                ious.append(batch_iou(torch.sigmoid(out["logits"].float()), batch["voxels32"], 0.5).mean().item())
-            losses.append(loss.item())
+            for k, v in numbers.items():
+                logs.setdefault(k, []).append(v)
             seen += len(batch["images"])
             rate = seen * self.world / (time.perf_counter() - t0)
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", iou=f"{np.mean(ious[-20:]):.3f}",
-                            shapes_s=f"{rate:.1f}")
+            bar.set_postfix({k: f"{np.mean(v[-20:]):.4g}" for k, v in logs.items()} | {"shapes_s": f"{rate:.1f}"})
             bar.update()
         bar.close()
-        return {"loss": float(np.mean(losses)), "train_iou": float(np.mean(ious)),
-                "shapes_per_s": seen * self.world / (time.perf_counter() - t0), "lr": self.opt.param_groups[0]["lr"]}
+        lr = next(iter(self.opts.values())).param_groups[0]["lr"]
+        return {**{k: float(np.mean(v)) for k, v in logs.items()},
+                "shapes_per_s": seen * self.world / (time.perf_counter() - t0), "lr": lr}
 
     def validate(self) -> dict:
         if self.val_set is None or len(self.val_set) == 0:
             return {}
-        d = self.cfg["data"]
-        res: dict = {}
-        scores = []
-        for v in d["val_views"]:
-            r = evaluate(self.model, self.val_set, views=int(v), thresholds=self.cfg["train"]["thresholds"],
-                         limit=d.get("val_limit"))
-            res[f"val_iou_{v}v"] = r["iou_at"][r["best_threshold"]]
-            res[f"val_threshold_{v}v"] = r["best_threshold"]
-            scores.append(res[f"val_iou_{v}v"])
-        res["val_iou"] = float(np.mean(scores))
-        res["threshold"] = res[f"val_threshold_{d['val_views'][0]}v"]
-        return res
+        return self.task.validate(self.model, self.val_set, self.cfg)
 
     def fit(self, resume: bool = False) -> dict:
         """Train to ``train.epochs`` (or until ``train.max_minutes``); returns the last epoch's metrics."""
@@ -258,8 +224,8 @@ class Trainer:
             if self.rank == 0 and (self.epoch % every == 0 or self.epoch == int(self.cfg["train"]["epochs"])):
                 row.update(self.validate())
             self.history.append(row)
-            self.save(row if "val_iou" in row else None)
-            self.best = max(self.best, row.get("val_iou", -1.0))
+            self.save(row if "val_score" in row else None)
+            self.best = max(self.best, row.get("val_score", -math.inf))
             if self.rank == 0:
                 self._log(row, writer)
             if budget and (time.perf_counter() - start) / 60 > float(budget):
@@ -273,7 +239,7 @@ class Trainer:
 
             final = finalize(self.out / "last.safetensors", self.train_set, self.val_set, self.cfg,
                              self.out / "final.safetensors", quiet=self.quiet)
-            row.update({f"final_{k}": v for k, v in final.items() if k.startswith("val_iou")})
+            row.update({f"final_{k}": v for k, v in final.items() if k.startswith(f"val_{self.task.score}")})
         return row
 
     def _log(self, row: dict, writer) -> None:

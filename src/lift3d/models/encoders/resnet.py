@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lift3d.models.encoders import ENCODERS
+
 
 class BasicBlock(nn.Module):
     """Two 3x3 convs with batch norm and an identity (or 1x1 projection) shortcut."""
@@ -25,6 +27,7 @@ class BasicBlock(nn.Module):
         return torch.relu(y + (x if self.short is None else self.short(x)))
 
 
+@ENCODERS.register("resnet")
 class ResNetEncoder(nn.Module):
     """``(B, 3, H, W)`` -> feature map ``(B, C, H/32, W/32)`` and pooled vector ``(B, C)``.
 

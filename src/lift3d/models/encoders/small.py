@@ -5,7 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lift3d.models.encoders import ENCODERS
 
+
+@ENCODERS.register("small")
 class SmallEncoder(nn.Module):
     """``(B, 3, H, W)`` -> feature map ``(B, C, H/2^n, W/2^n)`` and pooled vector ``(B, C)``; ``n = len(widths)``."""
 
