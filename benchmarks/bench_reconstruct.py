@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lift3d.data.preprocess import load_image
 from lift3d.io.atomic import write_text_atomic
+from lift3d.io.images import load_image
 from lift3d.reconstruct import Reconstructor
 from lift3d.reconstruct.outputs import object_color, write_reconstruction
 

@@ -7,8 +7,8 @@ import pytest
 import trimesh
 
 from lift3d.cli import main
-from lift3d.export.points import save_points
 from lift3d.geometry.sampling import sample_surface
+from lift3d.io.points import save_points
 from lift3d.io.voxels import VoxelGrid, load_voxels, save_voxels
 
 CHAIR = files("lift3d") / "samples" / "chair.obj"
@@ -108,3 +108,15 @@ def test_bad_arguments_exit_2(tmp_path, capsys, args):
     code, _, err = run(capsys, *argv)
     assert code == 2 and err.startswith("lift3d: error:") and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written, no temporary left
+
+
+def test_images_are_described_and_not_converted(tmp_path, capsys):
+    from PIL import Image
+
+    Image.new("RGBA", (7, 5), (255, 0, 0, 0)).save(tmp_path / "a.png")
+    code, out, _ = run(capsys, "info", tmp_path / "a.png")
+    assert code == 0 and (field(out, "kind"), field(out, "size"), field(out, "transparent")) == ("image", "7x5", "True")
+    code, _, err = run(capsys, "convert", tmp_path / "a.png", tmp_path / "a.obj")
+    assert code == 2 and "lift3d reconstruct" in err and not (tmp_path / "a.obj").exists()
+    code, _, err = run(capsys, "convert", CHAIR, tmp_path / "b.png")
+    assert code == 2 and "unsupported output extension '.png'" in err

@@ -5,12 +5,10 @@ import pytest
 import trimesh
 
 from lift3d.errors import FormatError, InputError
-from lift3d.export.meshes import save_mesh
-from lift3d.export.points import save_points
+from lift3d.io import kind_of, read_any, write_any
 from lift3d.io.atomic import atomic_dir, write_text_atomic
-from lift3d.io.formats import kind_of, read_any
-from lift3d.io.meshes import load_mesh
-from lift3d.io.points import load_points
+from lift3d.io.meshes import load_mesh, save_mesh
+from lift3d.io.points import load_points, save_points
 from lift3d.io.voxels import VoxelGrid, load_voxels, save_voxels
 
 
@@ -145,8 +143,6 @@ def test_point_colours_round_trip(tmp_path, rng, ext):
 
 
 def test_write_any_read_any_round_trip_every_kind(tmp_path, box_mesh, rng):
-    from lift3d.io.formats import write_any
-
     write_any(box_mesh, tmp_path / "m.off")
     kind, mesh = read_any(tmp_path / "m.off")
     assert kind == "mesh" and mesh.volume == pytest.approx(0.192, rel=1e-6)

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lift3d.data.preprocess import foreground_mask, load_image, prepare_image
+from lift3d.data.preprocess import foreground_mask, prepare_image
 from lift3d.errors import InputError
+from lift3d.io.images import load_image, load_mask
 
 
 def _rgba_square(h=60, w=80, bg=(30, 30, 30), alpha=False) -> np.ndarray:
@@ -70,3 +71,24 @@ def test_bad_images(tmp_path, case):
         Image.new("1", (20000, 20000)).save(p)  # 1-bit: tiny file, 400 megapixels
     with pytest.raises(InputError):
         load_image(p)
+
+
+def test_image_and_mask_from_bytes(tmp_path):
+    """A server gets uploads as bytes: same pixels as from the file; messages name the upload."""
+    Image.fromarray(_rgba_square(alpha=True)).save(tmp_path / "x.png")
+    data = (tmp_path / "x.png").read_bytes()
+    assert np.array_equal(load_image(data), load_image(tmp_path / "x.png"))
+    assert np.array_equal(load_image(bytearray(data)), load_image(memoryview(data)))
+    with pytest.raises(InputError, match="upload.png is not a readable image"):
+        load_image(b"not an image", name="upload.png")
+    with pytest.raises(InputError, match="<bytes> is truncated or corrupt"):
+        load_image(data[:200])
+    white = np.zeros((60, 80), np.uint8)
+    white[10:40, 20:50] = 255
+    Image.fromarray(white).save(tmp_path / "m.png")
+    mask = load_mask((tmp_path / "m.png").read_bytes(), (60, 80))
+    assert np.array_equal(mask, load_mask(tmp_path / "m.png")) and mask.sum() == 30 * 30
+    with pytest.raises(InputError, match="mask m.png is 80x60, image is 40x30"):
+        load_mask((tmp_path / "m.png").read_bytes(), (30, 40), name="m.png")
+    with pytest.raises(InputError, match="mask <bytes> is empty"):
+        load_mask(data)  # a red square: no white pixels

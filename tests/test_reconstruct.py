@@ -6,9 +6,9 @@ import trimesh
 from PIL import Image
 
 from lift3d.cli import main
+from lift3d.io import extensions
 from lift3d.io.voxels import load_voxels
 from lift3d.reconstruct import Reconstructor
-from lift3d.reconstruct.outputs import OUTPUT_EXTENSIONS
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def run(capsys, *args):
     return exc.value.code or 0, out.out, out.err
 
 
-@pytest.mark.parametrize("ext", OUTPUT_EXTENSIONS)
+@pytest.mark.parametrize("ext", extensions(writable=True))
 def test_every_output_extension(tmp_path, capsys, photo, tiny_checkpoint, ext):
     out = tmp_path / f"model{ext}"
     code, _, err = run(capsys, "reconstruct", photo, "-o", out, "--checkpoint", tiny_checkpoint)
@@ -61,7 +61,7 @@ def test_several_images_without_views_go_to_a_folder(tmp_path, capsys, photo, ti
 
 
 def test_reconstructor_api(photo, tiny_checkpoint):
-    from lift3d.data.preprocess import load_image
+    from lift3d.io.images import load_image
 
     rec = Reconstructor(tiny_checkpoint).reconstruct([load_image(photo)])
     assert rec.probabilities.shape == (32, 32, 32) and rec.mesh is not None

@@ -27,28 +27,23 @@ def convert(
     level: float = typer.Option(0.5, "--level", help="Iso-level for voxels -> mesh (marching cubes)."),
 ) -> None:
     """Convert between mesh, point cloud and voxel formats."""
-    from lift3d.io.formats import kind_of, read_any
+    from lift3d.io import extensions, kind_of, read_any, write_any
 
     out_kind = kind_of(dst, for_output=True)
     if src.resolve() == dst.resolve():
         raise InputError("input and output are the same file")
     kind, obj = read_any(src)
-    if dst.suffix.lower() == ".ply" and kind == "points":
-        out_kind = "points"  # .ply holds both: a point cloud stays one (pick .obj, .glb... for a Poisson mesh)
+    if kind == "image":
+        raise InputError(f"{src} is an image; `lift3d reconstruct` makes a 3D model from images")
+    if dst.suffix.lower() in extensions(kind, writable=True):
+        out_kind = kind  # a format holding both (.ply) keeps the input's kind (pick .obj, .glb... for a Poisson mesh)
     if out_kind == "mesh":
-        mesh = _to_mesh(kind, obj, level)
-        from lift3d.export.meshes import save_mesh
-
-        save_mesh(mesh, dst)
+        data = _to_mesh(kind, obj, level)
     elif out_kind == "points":
-        pts, normals = _to_points(kind, obj, points, level)
-        from lift3d.export.points import save_points
-
-        save_points(dst, pts, normals)
+        data = _to_points(kind, obj, points, level)
     else:
-        from lift3d.io.voxels import save_voxels
-
-        save_voxels(dst, _to_voxels(kind, obj, res, normalize))
+        data = _to_voxels(kind, obj, res, normalize)
+    write_any(data, dst)
     typer.echo(f"wrote {dst}")
 
 
@@ -68,7 +63,7 @@ def _to_mesh(kind: str, obj, level: float):
     return points_to_mesh(obj[0], obj[1])
 
 
-def _to_points(kind: str, obj, n: int, level: float):
+def _to_points(kind: str, obj, n: int, level: float) -> tuple:
     if kind == "points":
         return obj[0], obj[1]
     from lift3d.geometry.sampling import sample_surface
@@ -91,11 +86,11 @@ def _to_voxels(kind: str, obj, res: int, normalize: bool):
     return VoxelGrid(mesh_to_voxels(mesh, res), np.full(3, -0.5), 1.0)
 
 
-def info(file: Path = typer.Argument(..., help="A mesh, point cloud or voxel file.")) -> None:
+def info(file: Path = typer.Argument(..., help="A mesh, point cloud, voxel or image file.")) -> None:
     """Describe a file: counts, bounds, watertightness or occupancy."""
     import numpy as np
 
-    from lift3d.io.formats import read_any
+    from lift3d.io import read_any
 
     kind, obj = read_any(file)
     fmt = lambda a: "[" + ", ".join(f"{x:.4g}" for x in a) + "]"  # noqa: E731
@@ -110,6 +105,8 @@ def info(file: Path = typer.Argument(..., help="A mesh, point cloud or voxel fil
         pts, normals, colors = obj
         typer.echo(f"points: {len(pts)}\nnormals: {normals is not None}\ncolors: {colors is not None}")
         typer.echo(f"bounds: {fmt(pts.min(0))} .. {fmt(pts.max(0))}")
+    elif kind == "image":
+        typer.echo(f"size: {obj.shape[1]}x{obj.shape[0]}\ntransparent: {bool((obj[..., 3] < 255).any())}")
     else:
         occ = obj.occupancy
         typer.echo(f"dims: {'x'.join(map(str, occ.shape))}\noccupied: {int(occ.sum())} "

@@ -31,8 +31,9 @@ def reconstruct(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
     """Reconstruct a 3D model from one image, or from several views of one object (--views)."""
-    from lift3d.data.preprocess import load_image, load_mask
-    from lift3d.reconstruct.outputs import check_output_path, object_color, write_reconstruction
+    from lift3d.io import check_output_path
+    from lift3d.io.images import load_image, load_mask
+    from lift3d.reconstruct.outputs import object_color, write_reconstruction
     from lift3d.reconstruct.pipeline import Reconstructor
 
     if masks and len(masks) != len(images):

@@ -27,9 +27,8 @@ import numpy as np
 
 from lift3d.errors import DatasetError, InputError, Lift3DError
 from lift3d.geometry.voxels import check_voxel_mode
+from lift3d.io import extensions
 from lift3d.io.atomic import atomic_dir, write_text_atomic
-
-MESH_SUFFIXES = (".obj", ".ply", ".stl", ".off", ".glb", ".gltf")
 
 
 @dataclass(frozen=True)
@@ -142,14 +141,15 @@ def split_ids(ids_by_category: dict[str, list[str]], splits=(0.8, 0.1, 0.1), see
 def _mesh_sources(root: Path) -> dict[str, list[Path]]:
     if not root.is_dir():
         raise InputError(f"mesh folder not found: {root}")
+    suffixes = extensions("mesh", readable=True)
     found: dict[str, list[Path]] = {}
     for p in sorted(root.rglob("*")):
-        if p.suffix.lower() in MESH_SUFFIXES and p.is_file():
+        if p.suffix.lower() in suffixes and p.is_file():
             rel = p.relative_to(root).parts  # category = first sub-folder (ModelNet: <class>/train/x.off)
             cat = rel[0] if len(rel) > 1 else "default"
             found.setdefault(cat, []).append(p)
     if not found:
-        raise InputError(f"no mesh files ({', '.join(MESH_SUFFIXES)}) under {root}")
+        raise InputError(f"no mesh files ({', '.join(suffixes)}) under {root}")
     return found
 
 

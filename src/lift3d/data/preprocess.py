@@ -1,4 +1,4 @@
-"""Image loading and preprocessing shared by training data and inference.
+"""Image preprocessing shared by training data and inference (reading images is :mod:`lift3d.io.images`).
 
 Every image the model sees, synthetic or a user's photo, goes through :func:`prepare_image`: crop to the
 foreground's bounding box, pad to a square with a margin, composite on a plain background and resize.
@@ -7,83 +7,10 @@ That makes the model independent of where and how large the object appears in th
 
 from __future__ import annotations
 
-import os
-import warnings
-from pathlib import Path
-
 import numpy as np
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image
 
 from lift3d.errors import InputError
-
-MAX_PIXELS = 64_000_000  # refuse larger images (a 20000 x 20000 image is a decompression bomb here)
-ImageFile.LOAD_TRUNCATED_IMAGES = False
-
-
-def _to_uint8(arr: np.ndarray) -> np.ndarray:
-    """Any integer/float pixel array -> uint8, rescaling 16-bit and float data."""
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.dtype == bool:
-        return arr.astype(np.uint8) * 255
-    if np.issubdtype(arr.dtype, np.floating):
-        hi = 1.0 if float(np.nanmax(arr)) <= 1.0 else 255.0
-        return np.clip(np.nan_to_num(arr) / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    hi = 65535 if arr.max() > 255 else 255
-    return np.clip(arr.astype(np.float64) / hi * 255.0 + 0.5, 0, 255).astype(np.uint8)
-
-
-def to_rgba(img: Image.Image) -> np.ndarray:
-    """A PIL image of any mode (L, LA, P, RGB, RGBA, I;16, I, F, CMYK...) -> RGBA uint8 ``(H, W, 4)``."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        grey = _to_uint8(np.asarray(img))
-        return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
-    if img.mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-    if img.mode not in ("RGBA", "LA"):
-        img = img.convert("RGB")
-    rgba = np.asarray(img.convert("RGBA"), dtype=np.uint8)
-    return np.ascontiguousarray(rgba)
-
-
-def load_image(path: str | os.PathLike) -> np.ndarray:
-    """Read an image file of any PIL format -> RGBA uint8 ``(H, W, 4)``.
-
-    Raises :class:`InputError` for a missing file, non-image bytes, a truncated file, an empty image or
-    one larger than ``MAX_PIXELS``.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"image not found: {p}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as img:
-                w, h = img.size
-                if w == 0 or h == 0:
-                    raise InputError(f"image {p} is empty ({w}x{h})")
-                if w * h > MAX_PIXELS:
-                    raise InputError(f"image {p} is too large ({w}x{h}); the limit is {MAX_PIXELS} pixels")
-                img.load()
-                return to_rgba(img)
-    except InputError:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputError(f"{p} is not a readable image ({exc.__class__.__name__})") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(f"image {p} is truncated or corrupt: {exc}") from exc
-
-
-def load_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
-    """A mask image (white = object) -> bool ``(H, W)``; checks it matches ``shape`` if given."""
-    rgba = load_image(path)
-    grey = rgba[..., :3].mean(axis=-1) * (rgba[..., 3] / 255.0)
-    mask = grey > 127
-    if shape is not None and mask.shape != tuple(shape):
-        raise InputError(f"mask {path} is {mask.shape[1]}x{mask.shape[0]}, image is {shape[1]}x{shape[0]}")
-    if not mask.any():
-        raise InputError(f"mask {path} is empty (no white pixels)")
-    return mask
 
 
 def foreground_mask(rgba: np.ndarray, tolerance: float = 0.12) -> np.ndarray:

@@ -1,6 +1,8 @@
 """Atomic file writes: write to a temporary file beside the target, then rename over it.
 
-A crash or Ctrl-C in the middle of a write never leaves a half-written file at the target path.
+A crash or Ctrl-C in the middle of a write never leaves a half-written file at the target path. Writers that also
+stream (a server sends the result without touching its disk) take a :data:`Target`: a path, written atomically, or a
+binary file object, which gets the bytes only once they are complete (:func:`atomic_output`, :func:`write_output`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+Target = str | os.PathLike | BinaryIO
+"""Where a writer puts its bytes: a file path (written atomically) or a binary file object (``write(bytes)``)."""
 
 
 def _umask() -> int:
@@ -71,3 +77,35 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def is_stream(target: Target) -> bool:
+    """True for a binary file object, False for a path."""
+    return not isinstance(target, (str, os.PathLike)) and hasattr(target, "write")
+
+
+def write_output(target: Target, data: bytes) -> None:
+    """Write ``data`` to a path atomically, or to a binary file object."""
+    if is_stream(target):
+        target.write(data)  # type: ignore[union-attr]
+    else:
+        write_bytes_atomic(target, data)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def atomic_output(target: Target, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary file path for libraries that only write to a named file (Open3D, trimesh).
+
+    For a path target this is :func:`atomic_path` (renamed over the target on success). For a binary file object the
+    temporary file (named with ``suffix``, so libraries that go by the extension work) lives in a private temporary
+    folder and its bytes are copied into the stream on success; on failure the stream gets nothing.
+    """
+    if not is_stream(target):
+        with atomic_path(target) as tmp:  # type: ignore[arg-type]
+            yield tmp
+        return
+    with tempfile.TemporaryDirectory(prefix="lift3d.") as folder:
+        tmp = Path(folder) / f"out{suffix}"
+        yield tmp
+        with open(tmp, "rb") as f:
+            shutil.copyfileobj(f, target)  # type: ignore[arg-type]

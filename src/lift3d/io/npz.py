@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 
 import numpy as np
 
-from lift3d.io.atomic import atomic_path
+from lift3d.io.atomic import Target, write_output
 
 
-def save_npz(path: str | os.PathLike, compress: bool = True, **arrays: np.ndarray) -> None:
-    """Write arrays to an ``.npz`` readable by ``np.load``; same arrays -> identical bytes. Atomic."""
+def save_npz(target: Target, compress: bool = True, **arrays: np.ndarray) -> None:
+    """Write arrays to an ``.npz`` readable by ``np.load``; same arrays -> identical bytes.
+
+    ``target`` is a path (written atomically) or a binary file object.
+    """
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", compression=method) as zf:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=method) as zf:
         for name in sorted(arrays):
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.asarray(arrays[name]), allow_pickle=False)
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = method
             zf.writestr(info, buf.getvalue())
+    write_output(target, out.getvalue())

@@ -1,15 +1,22 @@
-"""Point cloud reading: PLY and PCD through Open3D, XYZ text (x y z [nx ny nz])."""
+"""Point cloud files: PLY and PCD through Open3D, XYZ text (``x y z [nx ny nz]``).
+
+``.ply`` is registered here for both kinds it holds: a mesh (read and written by :mod:`lift3d.io.meshes`) or a
+point cloud; a file is sniffed for faces when read, and written by what the data is.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from lift3d.errors import FormatError, InputError
-
-POINT_EXTENSIONS = (".ply", ".pcd", ".xyz")
+from lift3d.io.atomic import Target, atomic_output, is_stream, write_output
+from lift3d.io.formats import FORMATS, FileFormat, extensions, target_ext
+from lift3d.io.meshes import load_mesh, save_mesh
 
 
 def load_points(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -36,8 +43,68 @@ def load_points(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None,
         normals = np.asarray(pcd.normals) if pcd.has_normals() else None
         colors = np.asarray(pcd.colors) if pcd.has_colors() else None
     else:
-        raise InputError(f"unknown point cloud format {ext!r} for {p}; use one of {', '.join(POINT_EXTENSIONS)}")
+        known = extensions("points", readable=True)
+        raise InputError(f"unknown point cloud format {ext!r} for {p}; use one of {', '.join(known)}")
     if not np.isfinite(pts).all():
         raise FormatError(f"{p} has NaN or infinite coordinates")
     as32 = (lambda a: None if a is None else np.asarray(a, np.float32))  # noqa: E731
     return as32(pts), as32(normals), as32(colors)
+
+
+def save_points(target: Target, points: np.ndarray, normals: np.ndarray | None = None,
+                colors: np.ndarray | None = None, fmt: str | None = None) -> Path | None:
+    """Write points ``(N, 3)`` (+ normals ``(N, 3)``, colours ``(N, 3)`` in [0, 1]) as PLY, PCD or XYZ.
+
+    ``target`` is a path (written atomically; returned) or a binary file object (``fmt`` required; returns None;
+    PLY/PCD go through a temporary file there, because Open3D writes only to named files). XYZ keeps no colours.
+    """
+    ext = target_ext(target, fmt)
+    pts = np.asarray(points, np.float64)
+    if pts.ndim != 2 or pts.shape[1] != 3 or len(pts) == 0:
+        raise InputError(f"expected a non-empty (N, 3) point array, got {pts.shape}")
+    name = "<stream>" if is_stream(target) else Path(target)  # type: ignore[arg-type]
+    if ext == ".xyz":
+        cols = pts if normals is None else np.hstack([pts, np.asarray(normals, np.float64)])
+        buf = io.BytesIO()
+        np.savetxt(buf, cols, fmt="%.7g")
+        write_output(target, buf.getvalue())
+        return None if is_stream(target) else Path(target)  # type: ignore[arg-type]
+    known = extensions("points", writable=True)
+    if ext not in known:
+        raise InputError(f"unknown point cloud format {ext!r} for {name}; use one of {', '.join(known)}")
+    import open3d as o3d
+
+    pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(pts))
+    if normals is not None:
+        pcd.normals = o3d.utility.Vector3dVector(np.asarray(normals, np.float64))
+    if colors is not None:
+        pcd.colors = o3d.utility.Vector3dVector(np.asarray(colors, np.float64))
+    with atomic_output(target, ext) as tmp:
+        if not o3d.io.write_point_cloud(str(tmp), pcd, write_ascii=False):
+            raise InputError(f"Open3D could not write {name}")
+    return None if is_stream(target) else Path(target)  # type: ignore[arg-type]
+
+
+def _write_points(data: Any, target: Target, ext: str) -> None:
+    """Table writer: ``data`` is points ``(N, 3)`` or a ``(points, normals, colors)`` tuple (shorter tuples too)."""
+    pts, normals, colors = (tuple(data) + (None, None))[:3] if isinstance(data, tuple) else (data, None, None)
+    save_points(target, pts, normals, colors, fmt=ext)
+
+
+def ply_kind(path: str | os.PathLike) -> str:
+    """``mesh`` when a PLY file's header declares faces, else ``points``."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    end = head.find(b"end_header")
+    for line in head[: end if end > 0 else len(head)].decode("latin-1").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "element" and parts[1] == "face":
+            return "mesh" if int(parts[2]) > 0 else "points"
+    return "points"
+
+
+FORMATS.register(".ply", FileFormat("Stanford PLY mesh or point cloud", sniff=ply_kind,
+                                    readers={"mesh": load_mesh, "points": load_points},
+                                    writers={"mesh": save_mesh, "points": _write_points}))
+for _ext, _desc in ((".pcd", "PCL point cloud"), (".xyz", "XYZ text points (+ normals)")):
+    FORMATS.register(_ext, FileFormat(_desc, readers={"points": load_points}, writers={"points": _write_points}))

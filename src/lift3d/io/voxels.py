@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from lift3d.errors import FormatError, InputError
-from lift3d.io.atomic import atomic_path
+from lift3d.io.atomic import Target, write_output
+from lift3d.io.formats import FORMATS, FileFormat, extensions, target_ext
 from lift3d.io.npz import save_npz
 
 
@@ -86,8 +87,9 @@ def read_binvox(path: str | os.PathLike) -> VoxelGrid:
     return VoxelGrid(occ, translate, scale)
 
 
-def write_binvox(path: str | os.PathLike, grid) -> None:
-    """Write a :class:`VoxelGrid` (or a ``(D, D, D)`` array in the canonical cube) as ``.binvox``, atomically."""
+def write_binvox(target: Target, grid: VoxelGrid | np.ndarray) -> None:
+    """Write a :class:`VoxelGrid` (or a ``(D, D, D)`` array in the canonical cube) as ``.binvox`` to a path
+    (atomically) or a binary file object."""
     g = _as_grid(grid)
     d = g.occupancy.shape
     flat = g.occupancy.transpose(0, 2, 1).reshape(-1).astype(np.uint8)  # x, y, z -> file order x, z, y
@@ -104,8 +106,7 @@ def write_binvox(path: str | os.PathLike, grid) -> None:
     t = g.translate
     head = (f"#binvox 1\ndim {d[0]} {d[1]} {d[2]}\ntranslate {t[0]:.6g} {t[1]:.6g} {t[2]:.6g}\n"
             f"scale {g.scale:.6g}\ndata\n").encode("ascii")
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(head + bytes(out))
+    write_output(target, head + bytes(out))
 
 
 def load_voxels(path: str | os.PathLike) -> VoxelGrid:
@@ -127,17 +128,33 @@ def load_voxels(path: str | os.PathLike) -> VoxelGrid:
                                  float(z["scale"]) if "scale" in z else 1.0)
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             raise FormatError(f"{p} is not a readable .npz voxel file: {exc}") from exc
-    raise InputError(f"unknown voxel format {ext!r} for {p}; use .binvox or .npz")
+    raise InputError(f"unknown voxel format {ext!r} for {p}; use {' or '.join(extensions('voxels', readable=True))}")
 
 
-def save_voxels(path: str | os.PathLike, grid, probabilities: np.ndarray | None = None) -> None:
-    """Write ``.binvox`` or ``.npz`` (the latter may also hold float ``probabilities``)."""
-    p = Path(path)
+def save_voxels(target: Target, grid: VoxelGrid | np.ndarray, probabilities: np.ndarray | None = None,
+                fmt: str | None = None) -> None:
+    """Write ``.binvox`` or ``.npz`` (the latter may also hold float ``probabilities`` ``(D, D, D)``).
+
+    ``grid`` is a :class:`VoxelGrid` or an occupancy ``(D, D, D)`` in the canonical cube; ``target`` a path (written
+    atomically) or a binary file object (``fmt`` required).
+    """
+    ext = target_ext(target, fmt)
     g = _as_grid(grid)
-    if p.suffix.lower() == ".binvox":
-        write_binvox(p, g)
-    elif p.suffix.lower() == ".npz":
+    if ext == ".binvox":
+        write_binvox(target, g)
+    elif ext == ".npz":
         extra = {} if probabilities is None else {"probabilities": np.asarray(probabilities, np.float32)}
-        save_npz(p, voxels=g.occupancy, translate=g.translate, scale=np.float64(g.scale), **extra)
+        save_npz(target, voxels=g.occupancy, translate=g.translate, scale=np.float64(g.scale), **extra)
     else:
-        raise InputError(f"unknown voxel format {p.suffix!r} for {p}; use .binvox or .npz")
+        known = " or ".join(extensions("voxels", writable=True))
+        raise InputError(f"unknown voxel format {ext!r} for {target}; use {known}")
+
+
+def _write_voxels(grid: VoxelGrid | np.ndarray, target: Target, ext: str) -> None:
+    save_voxels(target, grid, fmt=ext)
+
+
+FORMATS.register(".binvox", FileFormat("binvox voxel grid (ShapeNetVox32)", readers={"voxels": load_voxels},
+                                       writers={"voxels": _write_voxels}))
+FORMATS.register(".npz", FileFormat("numpy voxel archive (key 'voxels', optional 'translate', 'scale')",
+                                    readers={"voxels": load_voxels}, writers={"voxels": _write_voxels}))

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from lift3d.data.preprocess import load_image, load_mask, prepare_image
+from lift3d.data.preprocess import prepare_image
 from lift3d.errors import InputError, ModelError
+from lift3d.io.images import load_image, load_mask
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 

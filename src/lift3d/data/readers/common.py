@@ -6,8 +6,9 @@ import warnings
 
 import numpy as np
 
-from lift3d.data.preprocess import load_image, load_mask, prepare_image
+from lift3d.data.preprocess import prepare_image
 from lift3d.errors import DatasetError, InputError
+from lift3d.io.images import load_image, load_mask
 
 
 def read_view(path, mask_path=None, size: int = 128) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,1 +1,0 @@
-"""Writers for every output format; every write is atomic (temporary file, then rename)."""
