@@ -21,7 +21,12 @@ def reconstruct(
                                      "no --views, a folder that gets one .glb per image (or --format)."),
     views: bool = typer.Option(False, "--views", help="The images are views of ONE object: fuse them."),
     masks: list[Path] = typer.Option(None, "--mask", help="Foreground mask per image (white = object)."),
-    checkpoint: Path = typer.Option(None, "--checkpoint", help="Trainer checkpoint (.safetensors); default: shipped."),
+    model_name: str = typer.Option(None, "--model", help="Shipped model: voxel (default), points or occupancy "
+                                   "(see README: which model for what)."),
+    checkpoint: Path = typer.Option(None, "--checkpoint", help="Trainer checkpoint (.safetensors) instead of a "
+                                    "shipped model."),
+    resolution: int = typer.Option(None, "--resolution", help="Occupancy model: marching-cubes grid (64, 128, 256; "
+                                   "default 128)."),
     threshold: float = typer.Option(None, "--threshold", help="Occupancy threshold (default: from the model card)."),
     smooth: int = typer.Option(10, "--smooth", help="Taubin smoothing iterations (0 = raw marching cubes)."),
     fmt: str = typer.Option("glb", "--format", help="Extension for folder output (several images, no --views)."),
@@ -34,7 +39,7 @@ def reconstruct(
     from lift3d.io import check_output_path
     from lift3d.io.images import load_image, load_mask
     from lift3d.reconstruct.outputs import object_color, write_reconstruction
-    from lift3d.reconstruct.pipeline import Reconstructor
+    from lift3d.reconstruct.pipeline import Reconstructor, shipped_checkpoint
 
     if masks and len(masks) != len(images):
         raise InputError(f"{len(masks)} --mask given for {len(images)} images")
@@ -49,10 +54,16 @@ def reconstruct(
     # Read and validate every input before loading the model or writing anything.
     rgbas = [load_image(p) for p in images]
     mask_arrays = [load_mask(m, im.shape[:2]) for m, im in zip(masks, rgbas, strict=True)] if masks else None
-    model = Reconstructor(checkpoint, threads=threads)
+    if checkpoint is not None and model_name is not None:
+        raise InputError("give --model or --checkpoint, not both")
+    model = Reconstructor(checkpoint if checkpoint is not None else shipped_checkpoint(model_name), threads=threads)
+    options = {} if resolution is None else {"resolution": resolution}
+    model.task.check_options(options)
+    model.check_threshold(threshold)
     for idx, out in jobs:
         sel_masks = [mask_arrays[i] for i in idx] if mask_arrays else None
-        rec = model.reconstruct([rgbas[i] for i in idx], sel_masks, threshold=threshold, smooth_iterations=smooth)
+        rec = model.reconstruct([rgbas[i] for i in idx], sel_masks, threshold=threshold, smooth_iterations=smooth,
+                                **options)
         tint = object_color(rgbas[idx[0]], sel_masks[0] if sel_masks else None) if color else None
         write_reconstruction(rec, out, color=tint)
         if preview is not None and rec.mesh is not None:
@@ -61,7 +72,6 @@ def reconstruct(
             write_turntable(rec.mesh, preview if len(jobs) == 1 else preview.with_name(f"{out.stem}_{preview.name}"),
                             color=tint)
         if not quiet:
-            n_occ = int(rec.occupancy.sum())
             faces = 0 if rec.mesh is None else len(rec.mesh.faces)
             ms = {k: f"{v * 1000:.0f} ms" for k, v in rec.timings.items()}
-            typer.echo(f"{out}: {len(idx)} view(s), {n_occ} occupied voxels, {faces} faces ({ms})")
+            typer.echo(f"{out}: {len(idx)} view(s), {rec.summary()}, {faces} faces ({ms})")

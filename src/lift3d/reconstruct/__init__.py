@@ -1,5 +1,5 @@
 """The inference pipeline: image(s) -> model -> voxels -> mesh -> refinement -> file."""
 
-from lift3d.reconstruct.pipeline import Reconstruction, Reconstructor, default_checkpoint
+from lift3d.reconstruct.pipeline import Reconstruction, Reconstructor, shipped_checkpoint
 
-__all__ = ["Reconstruction", "Reconstructor", "default_checkpoint"]
+__all__ = ["Reconstruction", "Reconstructor", "shipped_checkpoint"]

@@ -15,7 +15,8 @@ from lift3d.reconstruct.pipeline import Reconstruction
 def write_reconstruction(rec: Reconstruction, path: str | os.PathLike, points: int = 16384,
                          color: tuple[int, int, int, int] | None = None) -> Path:
     """Write what the extension's format holds (:func:`lift3d.io.kind_of`): voxels (``.binvox``/``.npz``), a point
-    cloud of ``points`` surface samples (``.pcd``/``.xyz``) or the mesh (``.glb``, ``.ply``... ).
+    cloud (``.pcd``/``.xyz``: a point model's own points, else ``points`` surface samples) or the mesh (``.glb``,
+    ``.ply``... ). What each kind is made of comes from the model's task.
 
     The mesh gets a uniform vertex colour ``color`` (RGBA uint8) when given. Writes are atomic.
     """
@@ -24,16 +25,14 @@ def write_reconstruction(rec: Reconstruction, path: str | os.PathLike, points: i
     if kind == "voxels":
         from lift3d.io.voxels import VoxelGrid
 
-        return write_any(VoxelGrid(occupancy=rec.occupancy, translate=np.full(3, -0.5), scale=1.0), p)
+        occ = rec.occupancy
+        return write_any(VoxelGrid(occupancy=occ, translate=np.full(3, -0.5), scale=1.0), p)
+    if kind == "points" and rec.prediction.points is not None:
+        return write_any(rec.points(points), p)  # a point model's own points, mesh or not
     if rec.mesh is None:
-        raise InputError(
-            f"nothing was reconstructed: no voxel reaches the threshold {rec.threshold:.2f} "
-            f"(max probability {float(rec.probabilities.max()):.2f}); try a lower --threshold"
-        )
+        raise InputError(rec.empty_message())
     if kind == "points":
-        from lift3d.geometry.sampling import sample_surface
-
-        return write_any(sample_surface(rec.mesh, points, seed=0), p)
+        return write_any(rec.points(points), p)
     mesh = rec.mesh.copy()
     if color is not None:
         mesh.visual.vertex_colors = np.tile(np.asarray(color, np.uint8), (len(mesh.vertices), 1))

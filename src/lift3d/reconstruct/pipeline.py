@@ -1,4 +1,5 @@
-"""Image(s) of one object -> occupancy grid -> mesh, on the shipped default model or a checkpoint."""
+"""Image(s) of one object -> the model's structure (grid, points, field) -> mesh, on the shipped default model or a
+checkpoint. Everything representation-specific goes through the model's task (:mod:`lift3d.tasks`)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,26 @@ import trimesh
 from lift3d.data.preprocess import prepare_image
 from lift3d.errors import InputError, ModelError
 from lift3d.io.images import load_image, load_mask
+from lift3d.tasks.base import Prediction, Task
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
 
-def default_checkpoint() -> Path:
-    """Path of the shipped default weights (``lift3d/weights/default.safetensors``)."""
-    path = WEIGHTS_DIR / "default.safetensors"
+SHIPPED = {"voxel": "default.safetensors", "points": "points.safetensors", "occupancy": "occupancy.safetensors"}
+DEFAULT_MODEL = "voxel"
+
+
+def shipped_checkpoint(model: str | None = None) -> Path:
+    """Path of the shipped weights of ``model`` (a name in :data:`SHIPPED`; None = :data:`DEFAULT_MODEL`)."""
+    name = DEFAULT_MODEL if model is None else model
+    if name not in SHIPPED:
+        raise InputError(f"unknown model {name!r}; shipped models: {', '.join(SHIPPED)}")
+    path = WEIGHTS_DIR / SHIPPED[name]
     if not path.is_file():
-        raise ModelError(f"the default weights are missing ({path}); run `make weights` or pass --checkpoint")
+        raise ModelError(f"the {name} model's weights are missing ({path}); train them (README: reproducing the "
+                         "shipped weights) or pass --checkpoint")
     return path
+
 
 
 @dataclass
@@ -29,25 +40,54 @@ class Reconstruction:
     """Result of one reconstruction.
 
     Attributes:
-        probabilities: float32 ``(D, D, D)`` occupancy probabilities in the canonical cube.
-        threshold: level used for the occupancy and the mesh.
-        mesh: the refined surface mesh (canonical frame), or ``None`` when nothing is occupied.
+        prediction: the model's structure (grid, points or field; :class:`lift3d.tasks.base.Prediction`).
+        mesh: the refined surface mesh (canonical frame), or ``None`` when nothing was reconstructed.
+        task: the model's task, which turns the prediction into what each file format holds.
         timings: seconds per stage (``preprocess``, ``forward``, ``mesh``).
     """
 
-    probabilities: np.ndarray
-    threshold: float
+    prediction: Prediction
     mesh: trimesh.Trimesh | None
+    task: Task
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
+    def probabilities(self) -> np.ndarray:
+        """float32 ``(D, D, D)`` occupancy probabilities over the canonical cube (grid predictions only)."""
+        if self.prediction.grid is None:
+            raise InputError(f"a {self.prediction.kind} reconstruction has no probability grid")
+        return self.prediction.grid
+
+    @property
+    def threshold(self) -> float:
+        return self.prediction.threshold
+
+    @property
     def occupancy(self) -> np.ndarray:
-        """bool ``(D, D, D)``."""
-        return self.probabilities >= self.threshold
+        """bool ``(D, D, D)`` over the canonical cube (a point model's surface is voxelised)."""
+        return self.task.to_voxels(self.prediction, self.mesh)
+
+    def points(self, n: int = 16384) -> tuple[np.ndarray, np.ndarray | None]:
+        """Points ``(N, 3)`` + normals: a point model's own points, else ``n`` samples of the mesh."""
+        return self.task.to_points(self.prediction, self.mesh, n)
+
+    def summary(self) -> str:
+        """One phrase for the CLI: occupied cells of a grid, or the number of predicted points."""
+        if self.prediction.grid is not None:
+            g = self.prediction.grid
+            return f"{int((g >= self.threshold).sum())} occupied cells of {g.shape[0]}^3"
+        return f"{len(self.prediction.points)} points"
+
+    def empty_message(self) -> str:
+        """Why nothing was reconstructed, for the error a writer raises."""
+        if self.prediction.grid is not None:
+            return (f"nothing was reconstructed: no cell reaches the threshold {self.threshold:.2f} "
+                    f"(max probability {float(self.prediction.grid.max()):.2f}); try a lower --threshold")
+        return f"nothing was reconstructed: the {self.prediction.kind} model gave no surface"
 
 
 class Reconstructor:
-    """Loads a voxel model once and reconstructs objects from one or more views.
+    """Loads a model once and reconstructs objects from one or more views, through the model's task.
 
     Args:
         checkpoint: a ``.safetensors`` checkpoint written by the trainer; ``None`` = shipped default.
@@ -58,14 +98,16 @@ class Reconstructor:
         import torch
 
         from lift3d.models.checkpoint import load_model
+        from lift3d.tasks import task_for_model
 
         if threads:
             torch.set_num_threads(threads)
-        path = Path(checkpoint) if checkpoint is not None else default_checkpoint()
+        path = Path(checkpoint) if checkpoint is not None else shipped_checkpoint()
         if not path.is_file():
             raise ModelError(f"checkpoint not found: {path}")
         self.model, self.config, self.meta = load_model(path)
         self.model.eval()
+        self.task = task_for_model(self.model)
         from lift3d.models.inference import use_onednn
 
         use_onednn(self.model)  # batch-1 convolutions through oneDNN: 41.7 -> 21.5 ms per forward on 2 AVX2 cores
@@ -83,32 +125,43 @@ class Reconstructor:
         views = [prepare_image(rgba, m, size=self.image_size)[0] for rgba, m in zip(images, masks, strict=True)]
         return np.stack(views)[None].astype(np.float32)
 
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        """float32 ``(B, V, 3, S, S)`` -> occupancy probabilities ``(B, D, D, D)``."""
+    def predict(self, batch: np.ndarray, threshold: float | None = None, **options) -> list[Prediction]:
+        """float32 ``(B, V, 3, S, S)`` -> one :class:`Prediction` per object."""
         import torch
 
-        with torch.inference_mode():
-            out = self.model(torch.from_numpy(batch))
-            logits = out["logits"] if isinstance(out, dict) else out
-            return torch.sigmoid(logits).numpy()
+        level = self.check_threshold(threshold)
+        return self.task.predict(self.model, torch.from_numpy(batch), threshold=level, **options)
+
+    def check_threshold(self, threshold: float | None) -> float:
+        """The occupancy level to use: ``threshold``, else the checkpoint's (chosen on validation shapes)."""
+        if threshold is None:
+            return self.default_threshold
+        if not self.task.thresholded:
+            raise InputError(f"--threshold does not apply to a {self.task.name} model")
+        if not 0.0 < float(threshold) < 1.0:
+            raise InputError(f"threshold must be between 0 and 1, got {threshold}")
+        return float(threshold)
 
     def reconstruct(self, images: list[np.ndarray], masks: list[np.ndarray | None] | None = None,
-                    threshold: float | None = None, smooth_iterations: int = 10) -> Reconstruction:
-        """Views of one object -> :class:`Reconstruction` (probabilities, occupancy, refined mesh)."""
+                    threshold: float | None = None, smooth_iterations: int = 10, **options) -> Reconstruction:
+        """Views of one object -> :class:`Reconstruction` (the prediction and its refined mesh).
+
+        ``options`` are the task's inference options (``resolution`` for an occupancy model); one the task does
+        not use is an :class:`InputError`.
+        """
         import time
 
+        self.task.check_options(options)
+        level = self.check_threshold(threshold)
         t0 = time.perf_counter()
         batch = self.prepare(images, masks)
         t1 = time.perf_counter()
-        probs = self.predict(batch)[0]
+        pred = self.predict(batch, level, **options)[0]
         t2 = time.perf_counter()
-        level = self.default_threshold if threshold is None else float(threshold)
-        if not 0.0 < level < 1.0:
-            raise InputError(f"threshold must be between 0 and 1, got {level}")
-        mesh = probabilities_to_mesh(probs, level, smooth_iterations)
+        mesh = self.task.to_mesh(pred, smooth_iterations)
         t3 = time.perf_counter()
         timings = {"preprocess": t1 - t0, "forward": t2 - t1, "mesh": t3 - t2}
-        return Reconstruction(probs.astype(np.float32), level, mesh, timings)
+        return Reconstruction(pred, mesh, self.task, timings)
 
     def reconstruct_files(self, paths: list[str | os.PathLike], mask_paths: list[str | os.PathLike] | None = None,
                           **kwargs) -> Reconstruction:
@@ -120,17 +173,3 @@ class Reconstructor:
                 raise InputError(f"{len(mask_paths)} masks given for {len(paths)} images")
             masks = [load_mask(m, img.shape[:2]) for m, img in zip(mask_paths, images, strict=True)]
         return self.reconstruct(images, masks, **kwargs)
-
-
-def probabilities_to_mesh(probs: np.ndarray, level: float, smooth_iterations: int = 10) -> trimesh.Trimesh | None:
-    """Occupancy probabilities ``(D, D, D)`` -> marching-cubes mesh, largest parts kept, Taubin-smoothed.
-
-    Returns ``None`` when no cell reaches ``level``.
-    """
-    from lift3d.geometry.voxels import voxels_to_mesh
-    from lift3d.postprocess import refine
-
-    if float(probs.max()) < level:
-        return None
-    mesh = voxels_to_mesh(probs, level=level)
-    return refine(mesh, smooth_iters=smooth_iterations)

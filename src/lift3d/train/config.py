@@ -17,7 +17,7 @@ DEFAULTS: dict = {
     "model": {"name": "voxel"},
     "data": {"root": "data/default", "image_size": 128, "max_views": 4, "batch_size": 32, "augment": True,
              "val_views": [1, 4], "val_limit": None, "categories": None, "cache": False,
-             "view_probs": None},
+             "view_probs": None, "layout": None},
     "loss": {},  # name defaults to the model's task's loss (voxel -> VoxelLoss)
     "optim": {"name": "adam", "lr": 1e-3},
     "schedule": {"name": "cosine"},
