@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lift3d.errors import InputError
 from lift3d.models.decoders.voxel import VoxelHead, VoxelViewDecoder
 from lift3d.models.encoders import build_encoder
 from lift3d.models.fusion import build_fusion
+from lift3d.models.image_code import check_images
 from lift3d.models.refiner import UNet3DRefiner
 from lift3d.models.registry import MODELS
 
@@ -47,10 +47,7 @@ class VoxelReconstructor(nn.Module):
         self.refiner = UNet3DRefiner(tuple(refiner_channels)) if refiner else None
 
     def forward(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        if images.dim() == 4:
-            images = images.unsqueeze(1)
-        if images.dim() != 5 or images.shape[2] != 3:
-            raise InputError(f"expected images of shape (B, V, 3, H, W), got {tuple(images.shape)}")
+        images = check_images(images)
         b, v = images.shape[:2]
         feats, _ = self.encoder(images.flatten(0, 1))
         vols = self.decoder(feats)

@@ -64,10 +64,10 @@ class StepContext:
     amp: bool = False
     clip: float | None = None
 
-    def forward(self, images: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """``net(images)`` (default: the batch's images ``(B, V, 3, S, S)``) under bf16 autocast when enabled."""
+    def forward(self, *inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``net(*inputs)`` under bf16 autocast when enabled."""
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.amp):
-            return self.net(self.batch["images"] if images is None else images)
+            return self.net(*inputs)
 
     def update(self, loss: torch.Tensor, group: str = "main") -> None:
         """Zero the group's gradients, back-propagate ``loss``, clip the group's gradient norm, step."""
@@ -105,6 +105,15 @@ class Task:
         self.loss_fn = LOSSES.build_config(loss, default=self.default_loss)
 
     # ---------------------------------------------------------------- training
+    def prepare(self, batch: dict, train: bool = True) -> dict:
+        """The batch as the network and the loss need it (identity by default; an occupancy task draws the query
+        points of this step here). Random draws use torch's RNG, which checkpoints save, so resume is exact."""
+        return batch
+
+    def inputs(self, batch: dict) -> tuple[torch.Tensor, ...]:
+        """Positional inputs of the network for a prepared batch: ``(images (B, V, 3, S, S),)`` by default."""
+        return (batch["images"],)
+
     def optimizer_groups(self, model: nn.Module) -> dict[str, list[nn.Parameter]]:
         """Parameters per optimiser; one ``main`` group by default (a GAN returns generator + discriminator)."""
         return {"main": [p for p in model.parameters() if p.requires_grad]}
@@ -124,11 +133,12 @@ class Task:
         discriminator and generator with two optimisers (:meth:`optimizer_groups`); a VAE only adds its KL term
         in :meth:`loss`, since ``out`` carries whatever the network returns.
         """
-        out = ctx.forward()
-        loss = self.loss(out, ctx.batch)
+        batch = self.prepare(ctx.batch)
+        out = ctx.forward(*self.inputs(batch))
+        loss = self.loss(out, batch)
         ctx.update(loss)
         with torch.no_grad():
-            return {"loss": float(loss.item()), **self.train_metrics(out, ctx.batch)}
+            return {"loss": float(loss.item()), **self.train_metrics(out, batch)}
 
     # ---------------------------------------------------------------- evaluation
     def evaluate(self, model: nn.Module, dataset, views: int = 1, thresholds=(0.3, 0.4, 0.5, 0.6),

@@ -19,14 +19,17 @@ from tqdm import tqdm
 
 @torch.no_grad()
 def recalibrate_batchnorm(model: nn.Module, dataset, batches: int = 40, batch_size: int = 32, max_views: int = 4,
-                          seed: int = 0, quiet: bool = True) -> nn.Module:
+                          seed: int = 0, quiet: bool = True, task=None) -> nn.Module:
     """Reset every BatchNorm's running stats and re-estimate them on ``batches`` training batches.
 
-    View counts are drawn uniformly from 1..``max_views`` per batch, as in training. The model is left in
-    eval mode with its weights unchanged.
+    View counts are drawn uniformly from 1..``max_views`` per batch, as in training; the network's inputs come from
+    the model's task (``task``, default: the model's own), as in training. The model is left in eval mode with its
+    weights unchanged.
     """
     from lift3d.data.dataset import collate
+    from lift3d.tasks import task_for_model
 
+    task = task or task_for_model(model)
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
         return model.eval()
@@ -39,7 +42,7 @@ def recalibrate_batchnorm(model: nn.Module, dataset, batches: int = 40, batch_si
     for _ in tqdm(range(batches), desc="BN calibration", disable=quiet, leave=False):
         dataset.set_num_views(int(rng.integers(1, max_views + 1)))
         idx = rng.choice(len(dataset), min(batch_size, len(dataset)), replace=False)
-        model(collate([dataset[int(i)] for i in idx])["images"])
+        model(*task.inputs(task.prepare(collate([dataset[int(i)] for i in idx]))))
     for m, mom in zip(bns, saved, strict=True):
         m.momentum = mom
     return model.eval()
