@@ -111,9 +111,12 @@ PIX3D_SIZE = (96, 80)  # img_size [w, h]
 PIX3D_MODEL_CENTRE = np.array([3.0, 1.0, -2.0])
 
 
-def pix3d_record(name: str, category: str = "chair", angle: float = 0.4, focal: float = 35.0) -> dict:
+def pix3d_record(name: str, category: str = "chair", angle: float = 0.4, focal: float = 35.0,
+                 model: str | None = None) -> dict:
+    """A pix3d.json record of photo ``name`` showing CAD model ``model`` (default: one named like the photo)."""
     return {"img": f"img/{category}/{name}.png", "mask": f"mask/{category}/{name}.png",
-            "model": f"model/{category}/{name}/model.obj", "category": category, "img_size": list(PIX3D_SIZE),
+            "model": f"model/{category}/{model or name}/model.obj", "category": category,
+            "img_size": list(PIX3D_SIZE),
             "focal_length": focal, "rot_mat": _ry(angle).tolist(),
             "trans_mat": (-_ry(angle) @ PIX3D_MODEL_CENTRE + [0.1, 0.05, 3.0]).tolist()}  # model ~3 units ahead
 
@@ -141,12 +144,14 @@ def pix3d_mesh(i: int = 0) -> trimesh.Trimesh:
     return mesh
 
 
-def make_pix3d(root: Path, names=("0001", "0002")) -> list[dict]:
-    """Write ``root/pix3d.json`` and the image/mask/model files of one record per name."""
+def make_pix3d(root: Path, names=("0001", "0002"), models=None) -> list[dict]:
+    """Write ``root/pix3d.json`` and the image/mask/model files of one record per name; ``models[i]`` names the CAD
+    model of photo ``i`` (photos may share one, as in Pix3D; default: one model per photo, named like it)."""
+    models = list(names) if models is None else list(models)
     recs = []
     for i, name in enumerate(names):
-        rec = pix3d_record(name, angle=0.4 + 0.3 * i)
-        mesh = pix3d_mesh(i)
+        rec = pix3d_record(name, angle=0.4 + 0.3 * i, model=models[i])
+        mesh = pix3d_mesh(list(dict.fromkeys(models)).index(models[i]))
         for key in ("img", "mask", "model"):
             (root / rec[key]).parent.mkdir(parents=True, exist_ok=True)
         mesh.export(root / rec["model"])
@@ -175,15 +180,18 @@ def quad_box(extents) -> tuple[np.ndarray, list]:
     return v, quads
 
 
-def make_modelnet(root: Path, classes=("chair", "desk"), split: str = "train") -> Path:
-    """``root/<class>/<split>/<class>_0001.off``: tall (+Z up) boxes, chair with the glued header and quads."""
+def make_modelnet(root: Path, classes=("chair", "desk"), split: str = "train", count: int = 1,
+                  first: int = 1) -> Path:
+    """``root/<class>/<split>/<class>_NNNN.off`` for NNNN = ``first .. first + count - 1``: tall (+Z up) boxes,
+    chair with the glued header and quads."""
     for cls in classes:
         d = root / cls / split
         d.mkdir(parents=True, exist_ok=True)
-        if cls == "chair":
-            v, quads = quad_box((0.2, 0.4, 1.0))
-            (d / f"{cls}_0001.off").write_text(off_text(v, quads, glued=True))
-        else:
-            box = trimesh.creation.box(extents=(1.0, 0.5, 0.3))
-            (d / f"{cls}_0001.off").write_text(off_text(box.vertices, box.faces.tolist()))
+        for n in range(first, first + count):
+            if cls == "chair":
+                v, quads = quad_box((0.2, 0.4, 1.0))
+                (d / f"{cls}_{n:04d}.off").write_text(off_text(v, quads, glued=True))
+            else:
+                box = trimesh.creation.box(extents=(1.0, 0.5, 0.3))
+                (d / f"{cls}_{n:04d}.off").write_text(off_text(box.vertices, box.faces.tolist()))
     return root

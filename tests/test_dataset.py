@@ -188,6 +188,7 @@ def test_targets_cameras_masks_and_collate(tiny_dataset):
     item = ds[0]
     assert item["voxels32"].dtype == np.float32 and set(np.unique(item["voxels32"])) == {0.0, 1.0}
     assert item["occ_points"].dtype == item["occ_labels"].dtype == np.float32
+    assert item["points"].shape == item["normals"].shape == (2048, 3) and item["normals"].dtype == np.float32
     cams = ds.cameras(0)
     assert len(cams) == 3 and cams[0].width == cams[0].height == 32
     np.testing.assert_allclose(cams[0].K[:2, 2], [16, 16])
@@ -206,8 +207,11 @@ def test_targets_cameras_masks_and_collate(tiny_dataset):
 def test_missing_or_corrupt_members_name_the_file(tmp_path, tiny_dataset):
     root = tmp_path / "copy"
     shutil.copytree(tiny_dataset, root)
-    ds = ShapeDataset(root, "all", targets=("voxels64",))
-    with pytest.raises(DatasetError, match="chair_0000/gt.npz"):  # the dataset was made without 64^3 voxels
+    with pytest.raises(DatasetError, match="cannot provide target 'voxels64'"):  # made without 64^3 voxels
+        ShapeDataset(root, "all", targets=("voxels64",))
+    ds = ShapeDataset(root, "all", targets=("voxels32",))
+    (root / "shapes/chair_0000/gt.npz").write_bytes(b"PK broken")
+    with pytest.raises(DatasetError, match="chair_0000/gt.npz"):
         ds[0]
     (root / "shapes/chair_0000/cameras.json").write_text("{")
     with pytest.raises(DatasetError, match="chair_0000/cameras.json"):

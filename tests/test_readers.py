@@ -60,7 +60,7 @@ def test_r2n2_camera_matches_the_blender_scene_graph(az, el, roll, ratio):
 
 def test_r2n2_sample_dict_voxels_and_cameras(r2n2_root):
     assert detect_layout(r2n2_root) == "r2n2"
-    ds = open_dataset(r2n2_root, views=3, image_size=48)
+    ds = open_dataset(r2n2_root, split="all", views=3, image_size=48)
     assert isinstance(ds, R2N2Dataset) and len(ds) == 2 and ds.categories == ["chair"]
     item = ds[1]
     assert item["images"].shape == (3, 3, 48, 48) and item["images"].dtype == np.float32
@@ -71,7 +71,7 @@ def test_r2n2_sample_dict_voxels_and_cameras(r2n2_root):
     assert item["category"] == "chair" and item["category_index"] == 0 and item["shape_id"] == "m2"
     assert item["view_ids"].tolist() == [0, 1, 2] and "points" not in item
     # model-frame cameras equal the Blender re-enactment that rendered the fixture
-    model = R2N2Dataset(r2n2_root, views=3, camera_frame="model").cameras(0)
+    model = R2N2Dataset(r2n2_root, split="all", views=3, camera_frame="model").cameras(0)
     for cam, (a, e, r, d, _) in zip(model, R2N2_META, strict=True):
         ref = blender_r2n2_camera(a, e, r, d)
         assert np.abs(cam.R - ref.R).max() < 1e-6 and np.abs(cam.t - ref.t).max() < 1e-6
@@ -96,7 +96,7 @@ def _hit_rate(grid, cams, alphas):
 def test_r2n2_voxels_project_onto_the_renders(r2n2_root):
     """Voxel centres seen through the reader's cameras land on the rendered silhouettes; any axis mistake
     (a flipped or swapped grid) does not."""
-    ds = R2N2Dataset(r2n2_root, views=3)
+    ds = R2N2Dataset(r2n2_root, split="all", views=3)
     cams = [Camera.from_dict(c) for c in ds[0]["cameras"]]
     rdir = r2n2_root / "ShapeNetRendering" / CHAIR / "m1" / "rendering"
     alphas = [np.asarray(Image.open(rdir / f"{v:02d}.png"))[..., 3] for v in range(3)]
@@ -107,12 +107,20 @@ def test_r2n2_voxels_project_onto_the_renders(r2n2_root):
 
 
 def test_r2n2_splits(tmp_path):
-    make_r2n2(tmp_path, models=[f"m{i}" for i in range(10)], meta=R2N2_META[:1])
-    parts = {s: [m for _, m in R2N2Dataset(tmp_path, split=s, seed=3).models] for s in ("train", "val", "test")}
-    assert [len(p) for p in parts.values()] == [8, 1, 1]
-    assert sorted(sum(parts.values(), [])) == sorted(f"m{i}" for i in range(10))  # disjoint and complete
-    assert parts["train"] == [m for _, m in R2N2Dataset(tmp_path, split="train", seed=3).models]
-    assert parts["train"] != [m for _, m in R2N2Dataset(tmp_path, split="train", seed=4).models]
+    make_r2n2(tmp_path, models=[f"m{i}" for i in range(20)], meta=R2N2_META[:1])
+    make_r2n2(tmp_path, models=["t1", "t2", "t3"], synset="04379243", meta=R2N2_META[:1])  # a second category
+
+    def ids(**kw):
+        return [m for _, m in R2N2Dataset(tmp_path, **kw).models]
+
+    parts = {s: ids(split=s, split_seed=3) for s in ("train", "val", "test")}
+    assert sorted(sum(parts.values(), [])) == sorted(ids(split="all"))  # disjoint and complete
+    assert len(parts["train"]) >= 15 and parts["val"] and parts["test"]  # about 80/10/10
+    assert parts == {s: ids(split=s, split_seed=3) for s in parts}  # deterministic
+    assert parts["train"] == ids(split="train", split_seed=3, seed=9)  # the augmentation seed moves no shape
+    assert parts["train"] != ids(split="train", split_seed=4)
+    # a shape's split is its own (stable hash): filtering categories never moves one
+    assert ids(split="train", split_seed=3, categories=["chair"]) == [m for m in parts["train"] if m.startswith("m")]
     specs = [{CHAIR: {"train": ["m1", "m2"], "test": ["m3"]}},
              [{"taxonomy_id": CHAIR, "train": ["m1", "m2"], "val": [], "test": ["m3"]}],
              {"train": {CHAIR: {"m1": [0, 1], "m2": [0]}}, "test": {CHAIR: {"m3": [0]}}}]
@@ -120,10 +128,11 @@ def test_r2n2_splits(tmp_path):
         assert split_members(spec, "train") == {(CHAIR, "m1"), (CHAIR, "m2")}
         f = tmp_path / "split.json"
         f.write_text(json.dumps(spec))
-        assert [m for _, m in R2N2Dataset(tmp_path, split="test", split_file=f).models] == ["m3"]
-    assert len(R2N2Dataset(tmp_path, synsets=["chair"])) == 10 and len(R2N2Dataset(tmp_path, synsets=[CHAIR])) == 10
+        assert ids(split="test", split_file=f) == ["m3"]
+    assert len(R2N2Dataset(tmp_path, split="all", categories=["chair"])) == 20
+    assert len(R2N2Dataset(tmp_path, split="all", categories=[CHAIR])) == 20
     with pytest.raises(DatasetError, match="unknown ShapeNet category"):
-        R2N2Dataset(tmp_path, synsets=["spaceship"])
+        R2N2Dataset(tmp_path, categories=["spaceship"])
 
 
 def test_r2n2_missing_and_corrupt_files(tmp_path):
@@ -132,26 +141,26 @@ def test_r2n2_missing_and_corrupt_files(tmp_path):
     ren = tmp_path / "ShapeNetRendering" / CHAIR
     (vox / "m2" / "model.binvox").unlink()
     with pytest.raises(DatasetError, match="m2/model.binvox"):
-        R2N2Dataset(tmp_path)
+        R2N2Dataset(tmp_path, split="all")
     with pytest.warns(UserWarning, match="m2/model.binvox"):
-        assert [m for _, m in R2N2Dataset(tmp_path, skip_bad=True).models] == ["m1", "m3"]
+        assert [m for _, m in R2N2Dataset(tmp_path, split="all", skip_bad=True).models] == ["m1", "m3"]
     (vox / "m2" / "model.binvox").write_bytes((vox / "m1" / "model.binvox").read_bytes())
     data = (vox / "m3" / "model.binvox").read_bytes()
     (vox / "m3" / "model.binvox").write_bytes(data[:-6])  # truncated run-length data
     (ren / "m1" / "rendering" / "01.png").write_bytes(b"\x89PNG broken")
-    ds = R2N2Dataset(tmp_path, views=2)  # existence is all that is checked when opening
+    ds = R2N2Dataset(tmp_path, split="all", views=2)  # existence is all that is checked when opening
     with pytest.raises(DatasetError, match="m1/rendering/01.png"):
         ds[0]
     with pytest.raises(DatasetError, match="m3/model.binvox"):
         ds[2]
     with pytest.warns(UserWarning) as rec:
-        ds = R2N2Dataset(tmp_path, views=2, skip_bad=True)  # skip_bad also checks contents
+        ds = R2N2Dataset(tmp_path, split="all", views=2, skip_bad=True)  # skip_bad also checks contents
     assert ds.models == [(CHAIR, "m2")] and ds[0]["images"].shape[0] == 2
     assert any("m1/rendering/01.png" in str(w.message) for w in rec)
     assert any("m3/model.binvox" in str(w.message) for w in rec)
     (ren / "m2" / "rendering" / "rendering_metadata.txt").write_text("30 oops\n")
     with pytest.raises(DatasetError, match="rendering_metadata.txt"):
-        R2N2Dataset(tmp_path, views=1).cameras(1)
+        R2N2Dataset(tmp_path, split="all", views=1).cameras(1)
 
 
 # --- Pix3D ---------------------------------------------------------------------------------------------------
@@ -159,7 +168,7 @@ def test_r2n2_missing_and_corrupt_files(tmp_path):
 def test_pix3d_camera_projects_the_normalised_model_onto_its_mask(tmp_path):
     recs = make_pix3d(tmp_path)
     assert detect_layout(tmp_path) == "pix3d"
-    ds = open_dataset(tmp_path, image_size=32, points=4000)
+    ds = open_dataset(tmp_path, split="all", targets=("voxels32", "points"), image_size=32, points=4000)
     assert isinstance(ds, Pix3DDataset) and len(ds) == 2
     item = ds[1]
     assert item["images"].shape == (1, 3, 32, 32) and item["masks"].shape == (1, 1, 32, 32)
@@ -187,18 +196,18 @@ def test_pix3d_missing_and_corrupt_files(tmp_path):
     recs = make_pix3d(tmp_path, names=("0001", "0002", "0003"))
     (tmp_path / recs[1]["model"]).unlink()
     with pytest.raises(DatasetError, match="0002/model.obj"):
-        Pix3DDataset(tmp_path)
+        Pix3DDataset(tmp_path, split="all")
     (tmp_path / recs[2]["mask"]).write_bytes(b"not a png")
     with pytest.warns(UserWarning) as rec:
-        ds = Pix3DDataset(tmp_path, skip_bad=True)
+        ds = Pix3DDataset(tmp_path, split="all", skip_bad=True)
     assert [r["img"] for r in ds.records] == [recs[0]["img"]]
     assert any("mask/chair/0003.png" in str(w.message) for w in rec)
     (tmp_path / recs[1]["model"]).write_text("v 0 0 0\n")  # a model with no faces
     with pytest.raises(DatasetError, match="0002/model.obj"):
-        Pix3DDataset(tmp_path)[1]
+        Pix3DDataset(tmp_path, split="all")[1]
     (tmp_path / "pix3d.json").write_text("[{")
     with pytest.raises(DatasetError, match="pix3d.json"):
-        Pix3DDataset(tmp_path)
+        Pix3DDataset(tmp_path, split="all")
 
 
 # --- ModelNet ------------------------------------------------------------------------------------------------
@@ -208,7 +217,7 @@ def test_modelnet_reader_glued_header_quads_and_up_axis(tmp_path):
     mesh = read_off(tmp_path / "chair/train/chair_0001.off")  # "OFF8 6 0" + quads
     assert len(mesh.faces) == 12 and mesh.is_watertight and np.isclose(mesh.volume, 0.2 * 0.4 * 1.0)
     assert detect_layout(tmp_path) == "modelnet"
-    ds = open_dataset(tmp_path, points=2000)
+    ds = open_dataset(tmp_path, split="all", targets=("voxels32", "points"), points=2000)
     assert len(ds) == 2 and ds.categories == ["chair", "desk"]
     item = ds[0]
     assert item["category"] == "chair" and item["shape_id"] == "chair_0001" and item["category_index"] == 0
@@ -224,16 +233,16 @@ def test_modelnet_bad_files(tmp_path):
     make_modelnet(tmp_path)
     bad = tmp_path / "chair/train/chair_0002.off"
     bad.write_text("OFF\n3 1 0\n0 0 0\n")  # truncated
-    ds = ModelNetDataset(tmp_path)  # only headers are checked when opening
+    ds = ModelNetDataset(tmp_path, split="all")  # only headers are checked when opening
     with pytest.raises(DatasetError, match="chair_0002.off"):
         ds[1]
     with pytest.raises(DatasetError, match="chair_0002.off"):
-        ModelNetDataset(tmp_path, validate=True)
+        ModelNetDataset(tmp_path, split="all", validate=True)
     with pytest.warns(UserWarning, match="chair_0002.off"):
-        assert len(ModelNetDataset(tmp_path, skip_bad=True)) == 2
+        assert len(ModelNetDataset(tmp_path, split="all", skip_bad=True)) == 2
     bad.write_text("ply\n")
     with pytest.raises(DatasetError, match="chair_0002.off"):
-        ModelNetDataset(tmp_path)
+        ModelNetDataset(tmp_path, split="all")
 
 
 def test_unknown_layout(tmp_path):
@@ -259,7 +268,7 @@ def test_modelnet_renders_into_a_lift3d_dataset(tmp_path):
 def test_reader_items_batch_with_the_shared_collate(r2n2_root):
     from lift3d.data.dataset import collate
 
-    ds = R2N2Dataset(r2n2_root, views=2, image_size=32)
+    ds = R2N2Dataset(r2n2_root, split="all", views=2, image_size=32)
     batch = collate([ds[0], ds[1]])
     assert tuple(batch["images"].shape) == (2, 2, 3, 32, 32) and tuple(batch["voxels32"].shape) == (2, 32, 32, 32)
     assert batch["shape_id"] == ["m1", "m2"] and len(batch["cameras"][1]) == 2

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lift3d.data.preprocess import prepare_image
-from lift3d.errors import DatasetError, InputError
+from lift3d.data.readers import DATASETS
+from lift3d.data.readers.base import DatasetBase, check_split
+from lift3d.errors import DatasetError
 from lift3d.geometry.cameras import Camera
-
-SPLITS = ("train", "val", "test", "all")
 
 
 def read_manifest(root: str | os.PathLike) -> dict:
@@ -34,35 +33,36 @@ def read_manifest(root: str | os.PathLike) -> dict:
     return manifest
 
 
-class ShapeDataset:
-    """Views and ground truth of the shapes in one split.
+@DATASETS.register("lift3d")
+class ShapeDataset(DatasetBase):
+    """Views and ground truth of the shapes in one split of a folder written by ``lift3d data generate``.
 
     Args:
         root: dataset folder (has ``manifest.json``).
-        split: ``train``, ``val``, ``test`` or ``all``.
+        split: ``train``, ``val``, ``test`` or ``all`` (the manifest's seeded per-category split by shape).
         views: number of views per item. Evaluation (``augment=False``) takes views ``0..V-1``; training
             (``augment=True``) takes a random subset. The trainer may change it between batches with
             :meth:`set_num_views` (all items of a batch then share ``V``).
-        targets: ground-truth keys to load: any of ``voxels32``, ``voxels64``, ``points``, ``occupancy``.
+        targets: ground-truth keys to load: any of ``voxels32``, ``voxels64`` (when generated), ``points``
+            (+ ``normals``), ``occupancy``; all exact (read from ``gt.npz``).
         image_size: side of the network input images.
         augment: colour jitter, random view subsets and crop jitter.
         seed: seeds the augmentation stream (item ``i`` of epoch ``e`` uses ``(seed, e, i)``).
+        categories: keep only shapes of these categories (``self.categories`` still lists all of them).
         cache: keep decoded views and ground truth in RAM after their first read (about 64 KB per 128 px
             view: 0.95 GB for the default training split), so later epochs skip PNG and npz decoding.
 
-    Each item is a dict: ``images`` float32 ``(V, 3, S, S)`` in [0, 1], ``masks`` float32 ``(V, 1, S, S)``,
-    ``view_ids`` int64 ``(V,)``, requested targets (``voxels32`` float32 ``(32, 32, 32)``, ``points``
-    float32 ``(P, 3)``, ``occ_points`` float32 ``(N, 3)`` + ``occ_labels`` float32 ``(N,)``), ``category``
-    str, ``category_index`` int, ``shape_id`` str.
+    Items follow :mod:`lift3d.data.protocol`: ``images`` float32 ``(V, 3, S, S)`` in [0, 1], ``masks`` float32
+    ``(V, 1, S, S)``, ``view_ids`` int64 ``(V,)``, requested targets (``voxels32`` float32 ``(32, 32, 32)``,
+    ``points`` + ``normals`` float32 ``(P, 3)``, ``occ_points`` float32 ``(N, 3)`` + ``occ_labels`` float32
+    ``(N,)``), ``category`` str, ``category_index`` int, ``shape_id`` str.
     """
 
     def __init__(self, root: str | os.PathLike, split: str = "train", views: int = 1,
                  targets: tuple[str, ...] = ("voxels32",), image_size: int = 128, augment: bool = False,
                  seed: int = 0, categories: list[str] | None = None, cache: bool = False) -> None:
-        if split not in SPLITS:
-            raise InputError(f"unknown split {split!r}; use one of {SPLITS}")
-        self.root = Path(root)
-        self.manifest = read_manifest(self.root)
+        check_split(split)
+        self.manifest = read_manifest(root)
         self.categories: list[str] = list(self.manifest["categories"])
         shapes = self.manifest["shapes"]
         if split != "all":
@@ -70,41 +70,25 @@ class ShapeDataset:
         if categories:
             shapes = [s for s in shapes if s["category"] in categories]
         self.shapes = shapes
-        self.num_views = int(views)
-        self.targets = tuple(targets)
-        self.image_size = int(image_size)
-        self.augment = augment
-        self.seed = seed
-        self.epoch = 0
-        self._cache: dict | None = {} if cache else None
-        self.total_views = int(self.manifest["views"])
-        if not 1 <= self.num_views <= self.total_views:
-            raise InputError(f"views must be between 1 and {self.total_views}, got {views}")
+        self._setup(root, split, views, targets, image_size, augment, seed, cache, int(self.manifest["views"]))
+
+    @staticmethod
+    def detect(root: Path) -> bool:
+        """A lift3d dataset has ``manifest.json``."""
+        return (root / "manifest.json").is_file()
+
+    def available_targets(self) -> dict[str, str]:
+        voxels = {f"voxels{r}": "exact" for r in self.manifest.get("voxel_res", [32])}
+        return {**voxels, "points": "exact", "occupancy": "exact"}
 
     def __len__(self) -> int:
         return len(self.shapes)
 
-    def set_num_views(self, v: int) -> None:
-        """Number of views returned per item from now on (1..total views)."""
-        self.num_views = max(1, min(int(v), self.total_views))
-
-    def set_epoch(self, epoch: int) -> None:
-        """Augmentation draws depend on the epoch, so resumed training repeats them exactly."""
-        self.epoch = int(epoch)
-
     def shape_dir(self, i: int) -> Path:
         return self.root / "shapes" / self.shapes[i]["id"]
 
-    def _cached(self, key, load):
-        """``load()``, memoised under ``key`` when the dataset caches (arrays are read-only then)."""
-        if self._cache is None:
-            return load()
-        if key not in self._cache:
-            value = load()
-            for arr in value.values() if isinstance(value, dict) else (value,):
-                arr.flags.writeable = False
-            self._cache[key] = value
-        return self._cache[key]
+    def describe(self, i: int) -> tuple[str, str]:
+        return self.shapes[i]["category"], self.shapes[i]["id"]
 
     def arrays(self, i: int, name: str, keys) -> dict[str, np.ndarray]:
         """Arrays ``keys`` of shape ``i``'s file ``name`` (``gt.npz``, ``geometry.npz``); a missing or corrupt
@@ -132,6 +116,10 @@ class ShapeDataset:
         except (OSError, SyntaxError, ValueError) as exc:
             raise DatasetError(f"corrupt or missing image {path}: {exc}") from exc
 
+    def read_view(self, i: int, v: int) -> tuple[np.ndarray, np.ndarray]:
+        rgba = self._rgba(i, v)
+        return rgba, rgba[..., 3] >= 128
+
     def cameras(self, i: int) -> list[Camera]:
         """The calibrated cameras of all views of shape ``i``."""
         path = self.shape_dir(i) / "cameras.json"
@@ -145,56 +133,13 @@ class ShapeDataset:
         ids = range(self.total_views) if view_ids is None else view_ids
         return [self._rgba(i, int(v))[..., 3] >= 128 for v in ids]
 
-    def view_ids(self, i: int) -> np.ndarray:
-        """Which views item ``i`` uses: the first V for evaluation, a seeded random subset for training."""
-        if not self.augment:
-            return np.arange(self.num_views)
-        rng = np.random.default_rng([self.seed, self.epoch, i, 1])
-        return np.sort(rng.choice(self.total_views, self.num_views, replace=False))
-
-    def __getitem__(self, i: int) -> dict:
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        rng = np.random.default_rng([self.seed, self.epoch, i, 2]) if self.augment else None
-        ids = self.view_ids(i)
-        imgs, masks = [], []
-        for v in ids:
-            rgba = self._rgba(i, int(v))
-            jitter = rng.uniform([-0.04, -0.04, -0.08], [0.04, 0.04, 0.12]) if rng is not None else None
-            img, m = prepare_image(rgba, rgba[..., 3] >= 128, size=self.image_size, jitter=jitter)
-            if rng is not None:
-                img = _color_jitter(img, rng, m)
-            imgs.append(img)
-            masks.append(m)
-        shape = self.shapes[i]
-        item = {
-            "images": np.stack(imgs).astype(np.float32), "masks": np.stack(masks).astype(np.float32),
-            "view_ids": ids.astype(np.int64), "category": shape["category"],
-            "category_index": self.categories.index(shape["category"]), "shape_id": shape["id"],
-        }
+    def target_arrays(self, i: int) -> dict[str, np.ndarray]:
         keys = [k for k in self.targets if k.startswith("voxels")]
         if "points" in self.targets:
-            keys.append("points")
+            keys += ["points", "normals"]
         if "occupancy" in self.targets:
             keys += ["occ_points", "occ_labels"]
-        if keys:
-            for k, arr in self.arrays(i, "gt.npz", keys).items():
-                item[k] = arr.astype(np.float32)
-        return item
-
-
-def _color_jitter(img: np.ndarray, rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
-    """Brightness, contrast, saturation and channel-gain jitter of the object (background stays white)."""
-    m = mask[0] > 0.5
-    out = img.copy()
-    obj = out[:, m]
-    obj = obj * rng.uniform(0.75, 1.25) * rng.uniform(0.9, 1.1, (3, 1))
-    mean = obj.mean()
-    obj = (obj - mean) * rng.uniform(0.75, 1.25) + mean
-    grey = obj.mean(axis=0, keepdims=True)
-    obj = grey + (obj - grey) * rng.uniform(0.6, 1.4)
-    out[:, m] = np.clip(obj, 0.0, 1.0)
-    return out
+        return self.arrays(i, "gt.npz", keys)
 
 
 def collate(items: list[dict]) -> dict:

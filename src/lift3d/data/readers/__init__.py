@@ -1,11 +1,12 @@
-"""Readers for datasets a user has on disk, returning lift3d's sample dict in the canonical frame.
+"""Dataset readers behind one protocol (:class:`lift3d.data.protocol.ShapeDatasetProtocol`), registered by layout.
 
-``open_dataset(path)`` recognises the layout: a lift3d dataset (``manifest.json``), ShapeNet-R2N2
-(``ShapeNetRendering/`` + ``ShapeNetVox32/``), Pix3D (``pix3d.json``) or ModelNet (``<class>/{train,test}/*.off``).
-Every reader returns the sample dict of :class:`lift3d.data.dataset.ShapeDataset` (``images`` (V,3,S,S),
-``masks`` (V,1,S,S), ``voxels32`` (32,32,32), ``points`` (N,3) where a mesh exists, ``cameras`` as
-``Camera.to_dict()``, ``category``, ``category_index``, ``shape_id``) in the canonical frame, and batches
-with :func:`lift3d.data.dataset.collate`. See ``docs/datasets.md`` for each dataset's conventions.
+``open_dataset(path, **kwargs)`` recognises the layout through :data:`DATASETS`: a lift3d dataset
+(``manifest.json``), ShapeNet-R2N2 (``ShapeNetRendering/`` + ``ShapeNetVox32/``), Pix3D (``pix3d.json``) or ModelNet
+(``<class>/{train,test}/*.off``). Every reader takes the same keywords (``split``, ``views``, ``targets``,
+``image_size``, ``augment``, ``seed``, ``categories``, ``cache``, plus its own), returns the item dict of
+:mod:`lift3d.data.protocol` in the canonical frame, and batches with :func:`lift3d.data.dataset.collate`. A new
+layout registers itself with ``@DATASETS.register("name")`` on a class with a static ``detect(root) -> bool``.
+See ``docs/datasets.md`` for each dataset's conventions.
 """
 
 from __future__ import annotations
@@ -14,41 +15,30 @@ import os
 from pathlib import Path
 
 from lift3d.errors import DatasetError
+from lift3d.registry import Registry
+
+DATASETS: Registry = Registry("dataset layout", DatasetError, modules=(
+    "lift3d.data.dataset", "lift3d.data.readers.r2n2", "lift3d.data.readers.pix3d", "lift3d.data.readers.modelnet"))
 
 
 def detect_layout(path: str | os.PathLike) -> str:
-    """``lift3d`` | ``r2n2`` | ``pix3d`` | ``modelnet``; :class:`DatasetError` when none matches."""
+    """Name of the registered layout whose ``detect`` accepts ``path`` (``lift3d``, ``r2n2``, ``pix3d``, ``modelnet``);
+    :class:`DatasetError` when none does, or when several do (then pass ``layout=`` to :func:`open_dataset`)."""
     p = Path(path)
-    if (p / "manifest.json").is_file():
-        return "lift3d"
-    if (p / "ShapeNetRendering").is_dir() and (p / "ShapeNetVox32").is_dir():
-        return "r2n2"
-    if (p / "pix3d.json").is_file():
-        return "pix3d"
-    if p.is_dir() and (any(p.glob("*/train/*.off")) or any(p.glob("*/test/*.off"))):
-        return "modelnet"
+    found = [name for name in DATASETS if p.is_dir() and DATASETS.get(name).detect(p)]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise DatasetError(f"{p} matches several dataset layouts ({', '.join(found)}); name one (layout=...)")
     raise DatasetError(f"{p}: unknown dataset layout (expected a lift3d manifest.json, ShapeNetRendering/ + "
-                       "ShapeNetVox32/, pix3d.json, or ModelNet <class>/train/*.off)")
+                       "ShapeNetVox32/, pix3d.json, or ModelNet <class>/train/*.off; a folder of meshes becomes a "
+                       f"dataset with `lift3d data generate --meshes {p} --out DIR`)")
 
 
-def open_dataset(path: str | os.PathLike, **kwargs):
-    """Open any supported dataset folder with its reader (keyword arguments go to the reader:
-    :class:`~lift3d.data.dataset.ShapeDataset`, :class:`~lift3d.data.readers.r2n2.R2N2Dataset`,
-    :class:`~lift3d.data.readers.pix3d.Pix3DDataset` or :class:`~lift3d.data.readers.modelnet.ModelNetDataset`).
-    Raises :class:`DatasetError` for an unknown layout."""
-    layout = detect_layout(path)
-    if layout == "lift3d":
-        from lift3d.data.dataset import ShapeDataset
-
-        return ShapeDataset(path, **kwargs)
-    if layout == "r2n2":
-        from lift3d.data.readers.r2n2 import R2N2Dataset
-
-        return R2N2Dataset(path, **kwargs)
-    if layout == "pix3d":
-        from lift3d.data.readers.pix3d import Pix3DDataset
-
-        return Pix3DDataset(path, **kwargs)
-    from lift3d.data.readers.modelnet import ModelNetDataset
-
-    return ModelNetDataset(path, **kwargs)
+def open_dataset(path: str | os.PathLike, layout: str | None = None, **kwargs):
+    """Open a dataset folder with the reader of its layout (detected unless ``layout`` names one); keyword
+    arguments go to the reader (:class:`~lift3d.data.dataset.ShapeDataset`,
+    :class:`~lift3d.data.readers.r2n2.R2N2Dataset`, :class:`~lift3d.data.readers.pix3d.Pix3DDataset`,
+    :class:`~lift3d.data.readers.modelnet.ModelNetDataset`). Unknown layouts and keywords raise
+    :class:`DatasetError`."""
+    return DATASETS.build(layout or detect_layout(path), root=path, **kwargs)

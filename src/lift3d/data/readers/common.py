@@ -1,4 +1,4 @@
-"""Shared pieces of the real-dataset readers: the sample dict, bad-file handling."""
+"""Shared pieces of the real-dataset readers: image + mask reading, bad-file handling, camera re-framing."""
 
 from __future__ import annotations
 
@@ -6,40 +6,25 @@ import warnings
 
 import numpy as np
 
-from lift3d.data.preprocess import prepare_image
 from lift3d.errors import DatasetError, InputError
 from lift3d.io.images import load_image, load_mask
 
 
-def read_view(path, mask_path=None, size: int = 128) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One image (+ optional mask file) -> ``(image (3,S,S), mask (1,S,S), full-size bool mask (H,W))``.
+def read_rgba(path, mask_path=None) -> tuple[np.ndarray, np.ndarray]:
+    """One image (+ optional mask file) -> ``(rgba uint8 (H, W, 4), foreground bool (H, W))``: the mask file when
+    given, else the alpha channel or a plain background (:func:`lift3d.data.preprocess.foreground_mask`).
 
     Any unreadable file becomes a :class:`DatasetError` naming it.
     """
     try:
         rgba = load_image(path)
-        full = load_mask(mask_path, rgba.shape[:2]) if mask_path is not None else None
-        if full is None:
-            from lift3d.data.preprocess import foreground_mask
+        if mask_path is not None:
+            return rgba, load_mask(mask_path, rgba.shape[:2])
+        from lift3d.data.preprocess import foreground_mask
 
-            full = foreground_mask(rgba)
-        img, m = prepare_image(rgba, full, size=size)
+        return rgba, foreground_mask(rgba)
     except InputError as exc:
-        raise DatasetError(f"bad sample file: {exc}") from exc
-    return img, m, full
-
-
-def sample_dict(images, masks, category: str, shape_id: str, cameras=None, voxels=None, points=None) -> dict:
-    """The per-sample dict every lift3d dataset returns (see ``lift3d.data.dataset.ShapeDataset``)."""
-    item = {"images": np.stack(images).astype(np.float32), "masks": np.stack(masks).astype(np.float32),
-            "category": category, "shape_id": shape_id}
-    if cameras is not None:
-        item["cameras"] = [c.to_dict() for c in cameras]
-    if voxels is not None:
-        item["voxels32"] = np.asarray(voxels, np.float32)
-    if points is not None:
-        item["points"] = np.asarray(points, np.float32)
-    return item
+        raise DatasetError(f"bad sample {path}: {exc}") from exc
 
 
 def filter_readable(items: list, check, skip_bad: bool) -> list:

@@ -1,8 +1,9 @@
 """ModelNet10/40 (Wu et al. 2015): ``ROOT/<class>/{train,test}/<class>_NNNN.off`` meshes, +Z up.
 
-ModelNet ships no images, so :class:`ModelNetDataset` returns the 3D ground truth (32^3 voxels, surface
-points) in lift3d's canonical frame (+Z up turned to +Y up), and :func:`to_lift3d_dataset` renders the meshes
-into a full lift3d dataset (views, cameras, ground truth) with the same renderer as the procedural data.
+ModelNet ships no images, so :class:`ModelNetDataset` returns the 3D ground truth (voxels, surface points,
+occupancy) in lift3d's canonical frame (+Z up turned to +Y up) with zero views, and :func:`to_lift3d_dataset`
+(``lift3d data generate --meshes ROOT --up +z``) renders the meshes into a full lift3d dataset (views, cameras,
+ground truth) with the same renderer as the procedural data.
 Many ModelNet OFF files glue the header to the counts (``OFF1234 5678 0``); :func:`read_off` handles that.
 """
 
@@ -14,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
+from lift3d.data.readers import DATASETS
+from lift3d.data.readers.base import DatasetBase, hash_split, stable_seed
 from lift3d.data.readers.common import filter_readable
+from lift3d.data.readers.targets import MESH_TARGETS, mesh_targets
 from lift3d.errors import DatasetError
 
 
@@ -72,29 +76,62 @@ def check_off_header(path: str | os.PathLike) -> None:
         raise DatasetError(f"bad OFF file {p}: no OFF header")
 
 
-class ModelNetDataset:
-    """3D ground truth of a ModelNet folder: ``voxels32`` (32,32,32), ``points`` (N,3), ``category``, ``shape_id``."""
+@DATASETS.register("modelnet")
+class ModelNetDataset(DatasetBase):
+    """3D ground truth of a ModelNet folder, derived from its meshes: ``voxels32``/``voxels64``, ``points`` +
+    ``normals``, ``occupancy``. ModelNet has no images: items carry zero views (``images`` ``(0, 3, S, S)``), so it
+    trains shape priors, not image-to-3D models; ``lift3d data generate --meshes ROOT --up +z`` (or
+    :func:`to_lift3d_dataset`) renders it into a trainable lift3d dataset.
 
-    def __init__(self, root: str | os.PathLike, split: str = "train", categories: list[str] | None = None,
-                 points: int = 16384, skip_bad: bool = False, validate: bool | None = None) -> None:
-        """``split``: ``train``/``test``/``all``. Opening checks each file's header; ``validate`` (default: the value
-        of ``skip_bad``) parses every mesh up front, so that with ``skip_bad`` corrupt files are dropped with a
-        warning instead of failing later in ``__getitem__`` with a :class:`DatasetError` naming the file."""
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise DatasetError(f"ModelNet folder not found: {self.root}")
-        splits = ("train", "test") if split == "all" else (split,)
-        files = sorted(p for s in splits for p in self.root.glob(f"*/{s}/*.off")
-                       if not categories or p.parts[-3] in categories)
+    Args:
+        root: folder of ``<class>/{train,test}/*.off``.
+        split: ``test`` is ModelNet's test folder; ``train`` and ``val`` split its train folder 90/10 by a stable
+            hash of the shape id salted with ``split_seed``; ``all`` is both folders.
+        views: must be 0 (no images). targets, image_size, augment, seed, cache: as
+            :class:`lift3d.data.dataset.ShapeDataset`.
+        categories: keep only these classes.
+        points, occ_samples: sizes ``P`` and ``N`` of the ``points`` and occupancy samples.
+        skip_bad, validate: opening checks each file's header; ``validate`` (default: ``skip_bad``) parses every mesh
+            up front, so that with ``skip_bad`` corrupt files are dropped with a warning instead of failing later in
+            ``__getitem__`` with a :class:`DatasetError` naming the file.
+    """
+
+    TARGET_SOURCES = MESH_TARGETS
+    RENDER_HINT = "render it into a trainable dataset with `lift3d data generate --meshes {root} --up +z --out DIR`"
+    VAL_FRACTION = 0.1
+
+    def __init__(self, root: str | os.PathLike, split: str = "train", views: int = 0,
+                 targets: tuple[str, ...] = ("voxels32",), image_size: int = 128, augment: bool = False,
+                 seed: int = 0, categories: list[str] | None = None, cache: bool = False, split_seed: int = 0,
+                 points: int = 16384, occ_samples: int = 16384, skip_bad: bool = False,
+                 validate: bool | None = None) -> None:
+        root = Path(root)
+        if not root.is_dir():
+            raise DatasetError(f"ModelNet folder not found: {root}")
+        self._setup(root, split, views, targets, image_size, augment, seed, cache, total_views=0)
+        every = sorted(root.glob("*/train/*.off")) + sorted(root.glob("*/test/*.off"))
+        self.categories = sorted({p.parts[-3] for p in every})
+        folders = ("train", "test") if split == "all" else ("test",) if split == "test" else ("train",)
+        files = sorted(p for p in every if p.parts[-2] in folders and (not categories or p.parts[-3] in categories))
         if not files:
-            raise DatasetError(f"no ModelNet .off files under {self.root}/<class>/{split}/")
-        self.points = points
+            raise DatasetError(f"no ModelNet .off files under {root}/<class>/{'|'.join(folders)}/")
+        if split in ("train", "val"):
+            fractions = (1.0 - self.VAL_FRACTION, self.VAL_FRACTION, 0.0)
+            files = [p for p in files if hash_split(p.stem, fractions, salt=split_seed) == split]
+        self.points, self.occ_samples = int(points), int(occ_samples)
         full = skip_bad if validate is None else validate
         self.files = filter_readable(files, read_off if full else check_off_header, skip_bad)
-        self.categories = sorted({p.parts[-3] for p in self.files})
+
+    @staticmethod
+    def detect(root: Path) -> bool:
+        """The ModelNet layout has ``<class>/train/*.off`` or ``<class>/test/*.off``."""
+        return any(root.glob("*/train/*.off")) or any(root.glob("*/test/*.off"))
 
     def __len__(self) -> int:
         return len(self.files)
+
+    def describe(self, i: int) -> tuple[str, str]:
+        return self.files[i].parts[-3], self.files[i].stem
 
     def mesh(self, i: int) -> trimesh.Trimesh:
         """The i-th mesh in the canonical frame (+Y up, centred, unit size)."""
@@ -106,16 +143,15 @@ class ModelNetDataset:
         except InputError as exc:  # degenerate geometry (zero size, NaN)
             raise DatasetError(f"bad mesh {self.files[i]}: {exc}") from exc
 
-    def __getitem__(self, i: int) -> dict:
-        """``voxels32`` float32 (32,32,32), ``points`` float32 (N,3), ``category``, ``category_index``, ``shape_id``."""
-        from lift3d.geometry.sampling import sample_surface
-        from lift3d.geometry.voxels import mesh_to_voxels
+    def target_arrays(self, i: int) -> dict[str, np.ndarray]:
+        def load():
+            try:
+                return mesh_targets(self.mesh(i), self.targets, self.points, self.occ_samples,
+                                    stable_seed(self.files[i].stem))
+            except DatasetError as exc:
+                raise DatasetError(f"{self.files[i]}: {exc}") from exc
 
-        mesh = self.mesh(i)
-        pts, _ = sample_surface(mesh, self.points, seed=i)
-        cat = self.files[i].parts[-3]
-        return {"voxels32": mesh_to_voxels(mesh, 32).astype(np.float32), "points": np.asarray(pts, np.float32),
-                "category": cat, "category_index": self.categories.index(cat), "shape_id": self.files[i].stem}
+        return self._cached(("targets", i), load)
 
 
 def to_lift3d_dataset(root: str | os.PathLike, out: str | os.PathLike, views: int = 12, image_size: int = 128,

@@ -17,7 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lift3d.data.readers.common import camera_in_frame, filter_readable, read_view, sample_dict, verify_image
+from lift3d.data.readers import DATASETS
+from lift3d.data.readers.base import DatasetBase, hash_split, stable_seed
+from lift3d.data.readers.common import camera_in_frame, filter_readable, read_rgba, verify_image
+from lift3d.data.readers.targets import MESH_TARGETS, mesh_targets
 from lift3d.errors import DatasetError, InputError
 from lift3d.geometry.cameras import Camera
 
@@ -35,28 +38,54 @@ def pix3d_camera(rec: dict, centre: np.ndarray | None = None, scale: float = 1.0
     return cam if centre is None else camera_in_frame(cam, centre, scale)
 
 
-class Pix3DDataset:
-    """Samples of a Pix3D folder: the photo (masked by Pix3D's mask), its camera, 32^3 voxels and surface
-    points of the normalised CAD model."""
+@DATASETS.register("pix3d")
+class Pix3DDataset(DatasetBase):
+    """Items of a Pix3D folder: one photo (masked by Pix3D's mask) per item, its camera, and targets derived from the
+    normalised CAD model (``voxels32``/``voxels64``, ``points`` + ``normals``, ``occupancy``).
 
-    def __init__(self, root: str | os.PathLike, image_size: int = 128, categories: list[str] | None = None,
-                 skip_bad: bool = False, points: int = 16384, validate: bool | None = None) -> None:
-        """Opening checks that every record's files exist; ``validate`` (default: ``skip_bad``) also verifies the
-        image/mask and parses the model, so ``skip_bad`` drops corrupt records with a warning."""
-        self.root = Path(root)
-        index = self.root / "pix3d.json"
+    Args:
+        root: folder holding ``pix3d.json``.
+        split: ``train`` / ``val`` / ``test`` / ``all``: Pix3D has no official split, so 80/10/10 by a stable hash of
+            the CAD model's path salted with ``split_seed`` (all photos of one model share its split).
+        views: 1 (one photo per item); ``set_num_views`` clamps to 1.
+        targets, image_size, augment, seed, cache: as :class:`lift3d.data.dataset.ShapeDataset` (``cache`` keeps the
+            decoded photos and each model's derived targets, which several photos share).
+        categories: keep only records of these categories.
+        points, occ_samples: sizes ``P`` and ``N`` of the ``points`` and occupancy samples.
+        skip_bad, validate: opening checks that every record's files exist; ``validate`` (default: ``skip_bad``)
+            also verifies the image/mask and parses the model, so ``skip_bad`` drops corrupt records with a warning.
+
+    ``shape_id`` is the CAD model's folder name (photos of one model share it); ``image_id`` the photo's file stem.
+    """
+
+    TARGET_SOURCES = MESH_TARGETS
+
+    def __init__(self, root: str | os.PathLike, split: str = "train", views: int = 1,
+                 targets: tuple[str, ...] = ("voxels32",), image_size: int = 128, augment: bool = False,
+                 seed: int = 0, categories: list[str] | None = None, cache: bool = False, split_seed: int = 0,
+                 points: int = 16384, occ_samples: int = 16384, skip_bad: bool = False,
+                 validate: bool | None = None) -> None:
+        index = Path(root) / "pix3d.json"
         try:
             records = json.loads(index.read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise DatasetError(f"cannot read {index}: {exc}") from exc
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise DatasetError(f"{index}: expected a JSON list of records")
+        self._setup(root, split, views, targets, image_size, augment, seed, cache, total_views=1)
+        self.categories = sorted({r.get("category", "unknown") for r in records})
         if categories:
             records = [r for r in records if r.get("category") in categories]
-        self.image_size, self.points = image_size, points
-        if not isinstance(records, list):
-            raise DatasetError(f"{index}: expected a JSON list of records")
+        if split != "all":
+            records = [r for r in records if hash_split(str(r.get("model")), salt=split_seed) == split]
+        self.points, self.occ_samples = int(points), int(occ_samples)
         full = skip_bad if validate is None else validate
         self.records = filter_readable(records, self._validate if full else self._check, skip_bad)
-        self.categories = sorted({r.get("category", "unknown") for r in self.records})
+
+    @staticmethod
+    def detect(root: Path) -> bool:
+        """The Pix3D layout has ``pix3d.json``."""
+        return (root / "pix3d.json").is_file()
 
     def _check(self, rec: dict) -> None:
         for key in ("img", "mask", "model", "rot_mat", "trans_mat", "focal_length", "img_size"):
@@ -80,24 +109,44 @@ class Pix3DDataset:
         except InputError as exc:
             raise DatasetError(f"bad model {self.root / rec['model']}: {exc}") from exc
 
+    def _model(self, rec: dict) -> tuple[np.ndarray, float, dict[str, np.ndarray]]:
+        """``(centre (3,), scale, targets)`` of a record's CAD model, normalised as ``(X - centre) * scale``."""
+        from lift3d.geometry.normalize import normalization_transform
+
+        def load():
+            mesh = self._mesh(rec)
+            try:
+                centre, scale = normalization_transform(np.asarray(mesh.vertices))
+            except InputError as exc:
+                raise DatasetError(f"bad model {self.root / rec['model']}: {exc}") from exc
+            mesh.vertices = (np.asarray(mesh.vertices) - centre) * scale
+            try:
+                arrays = mesh_targets(mesh, self.targets, self.points, self.occ_samples, stable_seed(rec["model"]))
+            except DatasetError as exc:
+                raise DatasetError(f"{self.root / rec['model']}: {exc}") from exc
+            return centre, scale, arrays
+
+        return self._memo(("model", rec["model"]), load)
+
     def __len__(self) -> int:
         return len(self.records)
 
-    def __getitem__(self, i: int) -> dict:
-        """``images`` (1,3,S,S), ``masks`` (1,1,S,S), ``cameras`` [1], ``voxels32`` (32,32,32), ``points`` (N,3) of the
-        normalised model, ``view_ids``, ``category``, ``category_index``, ``shape_id`` (image file stem)."""
-        from lift3d.geometry.normalize import normalization_transform
-        from lift3d.geometry.sampling import sample_surface
-        from lift3d.geometry.voxels import mesh_to_voxels
+    def describe(self, i: int) -> tuple[str, str]:
         rec = self.records[i]
-        img, m, _ = read_view(self.root / rec["img"], self.root / rec["mask"], self.image_size)
-        mesh = self._mesh(rec)
-        centre, scale = normalization_transform(np.asarray(mesh.vertices))
-        mesh.vertices = (np.asarray(mesh.vertices) - centre) * scale
-        cam = pix3d_camera(rec, centre, scale)
-        pts, _ = sample_surface(mesh, self.points, seed=i)
-        item = sample_dict([img], [m], rec.get("category", "unknown"), Path(rec["img"]).stem, [cam],
-                           mesh_to_voxels(mesh, 32), pts)
-        item["view_ids"] = np.zeros(1, np.int64)
-        item["category_index"] = self.categories.index(item["category"])
-        return item
+        return rec.get("category", "unknown"), Path(rec["model"]).parent.name
+
+    def read_view(self, i: int, v: int) -> tuple[np.ndarray, np.ndarray]:
+        rec = self.records[i]
+        return self._cached(("view", i), lambda: read_rgba(self.root / rec["img"], self.root / rec["mask"]))
+
+    def camera(self, i: int) -> Camera:
+        """The OpenCV camera of photo ``i`` for its model in the canonical frame."""
+        centre, scale, _ = self._model(self.records[i])
+        return pix3d_camera(self.records[i], centre, scale)
+
+    def extras(self, i: int, ids: np.ndarray) -> dict:
+        """``cameras`` ([the photo's camera]) and ``image_id`` (the photo's file stem)."""
+        return {"cameras": [self.camera(i).to_dict()], "image_id": Path(self.records[i]["img"]).stem}
+
+    def target_arrays(self, i: int) -> dict[str, np.ndarray]:
+        return self._model(self.records[i])[2]

@@ -35,7 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from lift3d.data.readers.common import camera_in_frame, filter_readable, read_view, sample_dict, verify_image
+from lift3d.data.readers import DATASETS
+from lift3d.data.readers.base import DatasetBase, check_split, hash_split, stable_seed
+from lift3d.data.readers.common import camera_in_frame, filter_readable, read_rgba, verify_image
+from lift3d.data.readers.targets import VOXEL_TARGETS, voxel_targets
 from lift3d.errors import DatasetError, FormatError, InputError
 from lift3d.geometry.cameras import Camera, intrinsics, look_at
 
@@ -94,59 +97,94 @@ def voxel_frame(grid) -> tuple[np.ndarray, float]:
     return np.asarray(grid.translate, np.float64) + 0.5 * s, 1.0 / s
 
 
-class R2N2Dataset:
-    """Samples from a ShapeNet-R2N2 folder: ``views`` renders per model, cameras, ``voxels32``.
+@DATASETS.register("r2n2")
+class R2N2Dataset(DatasetBase):
+    """Items of a ShapeNet-R2N2 folder: renders, their cameras, ``voxels32`` (exact) and targets derived from the
+    voxels (``points`` + ``normals``, ``occupancy``; see :mod:`lift3d.data.readers.targets`).
 
     Args:
         root: folder holding ``ShapeNetRendering`` and ``ShapeNetVox32``.
-        split: ``train`` / ``val`` / ``test`` / ``all``; from ``split_file`` (R2N2-style JSON
-            ``{synset: {"train": [ids], "test": [ids]}}``) when given, else a seeded 80/10/10 split by model.
-        views: number of views per sample (the first ones, or ``view_ids``).
-        synsets: restrict to these synset ids or category names.
+        split: ``train`` / ``val`` / ``test`` / ``all``; from ``split_file`` when given (R2N2-style
+            ``{synset: {"train": [ids], "test": [ids]}}``, Pix2Vox's ``ShapeNet.json`` or PyTorch3D's), else 80/10/10
+            by a stable hash of ``synset/model`` salted with ``split_seed``.
+        views, targets, image_size, augment, seed, cache: as :class:`lift3d.data.dataset.ShapeDataset`; views are
+            drawn from ``view_ids`` (default: every line of a model's ``rendering_metadata.txt``, 24 in the release).
+        categories: restrict to these synset ids or category names.
+        points, occ_samples: sizes ``P`` and ``N`` of the derived ``points`` and occupancy samples.
         camera_frame: ``"voxels"`` (canonical cube of ``voxels32``) or ``"model"`` (ShapeNet coordinates).
+        use_file_fov: use the metadata's FOV column instead of Blender's default lens (see the module docstring).
         skip_bad: drop models with missing/corrupt files (with a warning) instead of raising
-            :class:`DatasetError`; their files are then checked when the dataset is opened.
+            :class:`DatasetError`; their files are then checked when the dataset is opened. Otherwise opening checks
+            that the metadata, the binvox file and the first ``views`` renders exist.
     """
 
-    def __init__(self, root: str | os.PathLike, split: str = "all", views: int = 1, image_size: int = 128,
-                 synsets: list[str] | None = None, split_file: str | os.PathLike | None = None, seed: int = 0,
-                 skip_bad: bool = False, view_ids: list[int] | None = None, camera_frame: str = "voxels",
-                 use_file_fov: bool = False) -> None:
-        self.root = Path(root)
-        self.renders, self.vox = self.root / "ShapeNetRendering", self.root / "ShapeNetVox32"
-        if not self.renders.is_dir() or not self.vox.is_dir():
-            raise DatasetError(f"{self.root} is not an R2N2 folder (needs ShapeNetRendering/ and ShapeNetVox32/)")
+    TARGET_SOURCES = VOXEL_TARGETS
+
+    def __init__(self, root: str | os.PathLike, split: str = "train", views: int = 1,
+                 targets: tuple[str, ...] = ("voxels32",), image_size: int = 128, augment: bool = False,
+                 seed: int = 0, categories: list[str] | None = None, cache: bool = False,
+                 split_file: str | os.PathLike | None = None, split_seed: int = 0, skip_bad: bool = False,
+                 view_ids: list[int] | None = None, points: int = 16384, occ_samples: int = 16384,
+                 camera_frame: str = "voxels", use_file_fov: bool = False) -> None:
+        root = Path(root)
+        self.renders, self.vox = root / "ShapeNetRendering", root / "ShapeNetVox32"
+        if not self.detect(root):
+            raise DatasetError(f"{root} is not an R2N2 folder (needs ShapeNetRendering/ and ShapeNetVox32/)")
         if camera_frame not in ("voxels", "model"):
             raise InputError(f"camera_frame must be 'voxels' or 'model', got {camera_frame!r}")
-        self.view_ids = list(view_ids) if view_ids is not None else list(range(views))
-        self.image_size, self.camera_frame, self.use_file_fov = image_size, camera_frame, use_file_fov
-        want = None if not synsets else {s if s in SYNSETS else _synset_of(s) for s in synsets}
-        models = [(syn.name, m.name) for syn in sorted(self.renders.iterdir()) if syn.is_dir()
-                  and (want is None or syn.name in want) for m in sorted(syn.iterdir()) if m.is_dir()]
-        models = _select_split(models, split, split_file, seed)
+        check_split(split)
+        self.camera_frame, self.use_file_fov = camera_frame, use_file_fov
+        self.points, self.occ_samples = int(points), int(occ_samples)
+        synsets = sorted(d.name for d in self.renders.iterdir() if d.is_dir())
+        self.categories = sorted({SYNSETS.get(s, s) for s in synsets})
+        want = None if not categories else {c if c in SYNSETS else _synset_of(c) for c in categories}
+        models = [(syn, m.name) for syn in synsets if want is None or syn in want
+                  for m in sorted((self.renders / syn).iterdir()) if m.is_dir()]
+        if not models:
+            raise DatasetError(f"no models under {self.renders}" + (f" for {sorted(want)}" if want else ""))
+        self.pool = list(view_ids) if view_ids is not None else list(range(self._count_views(models, skip_bad)))
+        self._setup(root, split, views, targets, image_size, augment, seed, cache, len(self.pool))
+        models = _select_split(models, split, split_file, split_seed)
         self.models = filter_readable(models, self._validate if skip_bad else self._check, skip_bad)
-        self.categories = sorted({SYNSETS.get(s, s) for s, _ in self.models})
 
-    def _paths(self, m: tuple[str, str]) -> tuple[Path, Path, list[Path]]:
-        rdir = self.renders / m[0] / m[1] / "rendering"
-        return rdir / "rendering_metadata.txt", self.vox / m[0] / m[1] / "model.binvox", \
-            [rdir / f"{v:02d}.png" for v in self.view_ids]
+    @staticmethod
+    def detect(root: Path) -> bool:
+        """The R2N2 layout has ``ShapeNetRendering/`` and ``ShapeNetVox32/``."""
+        return (root / "ShapeNetRendering").is_dir() and (root / "ShapeNetVox32").is_dir()
+
+    def _count_views(self, models: list[tuple[str, str]], skip_bad: bool) -> int:
+        """Views per model: the lines of the first readable ``rendering_metadata.txt``."""
+        for m in models:
+            meta = self._paths(m)[0]
+            try:
+                return len(read_metadata(meta))
+            except DatasetError:
+                if not skip_bad and meta.is_file():
+                    raise
+        raise DatasetError(f"no readable rendering_metadata.txt under {self.renders}")
+
+    def _paths(self, m: tuple[str, str]) -> tuple[Path, Path]:
+        """``(rendering_metadata.txt, model.binvox)`` of model ``m`` = ``(synset, model_id)``."""
+        return self.renders / m[0] / m[1] / "rendering" / "rendering_metadata.txt", \
+            self.vox / m[0] / m[1] / "model.binvox"
+
+    def _png(self, m: tuple[str, str], v: int) -> Path:
+        return self.renders / m[0] / m[1] / "rendering" / f"{v:02d}.png"
 
     def _check(self, m) -> None:
-        meta, vox, pngs = self._paths(m)
-        for p in (meta, vox, *pngs):
+        for p in (*self._paths(m), *(self._png(m, v) for v in self.pool[:self.num_views])):
             if not p.is_file():
                 raise DatasetError(f"missing file {p}")
 
     def _validate(self, m) -> None:
-        """Existence plus content: metadata parses with enough lines, binvox decodes, images verify."""
+        """Existence plus content: metadata parses with enough lines, binvox decodes, every render verifies."""
         self._check(m)
-        meta, vox, pngs = self._paths(m)
-        if len(read_metadata(meta)) <= max(self.view_ids):
-            raise DatasetError(f"{meta} has fewer lines than the views requested ({max(self.view_ids) + 1})")
+        meta, vox = self._paths(m)
+        if len(read_metadata(meta)) <= max(self.pool):
+            raise DatasetError(f"{meta} has fewer lines than the views used ({max(self.pool) + 1})")
         self._voxels(vox)
-        for p in pngs:
-            verify_image(p)
+        for v in self.pool:
+            verify_image(self._png(m, v))
 
     @staticmethod
     def _voxels(path: Path):
@@ -160,32 +198,46 @@ class R2N2Dataset:
             raise DatasetError(f"{path}: expected a 32^3 grid, got {grid.occupancy.shape}")
         return grid
 
+    def _grid(self, i: int):
+        """Model ``i``'s :class:`lift3d.io.voxels.VoxelGrid`."""
+        return self._memo(("grid", i), lambda: self._voxels(self._paths(self.models[i])[1]))
+
     def __len__(self) -> int:
         return len(self.models)
 
-    def cameras(self, i: int, grid=None) -> list[Camera]:
-        """Cameras of the selected views of model ``i`` in ``camera_frame`` (``grid``: its already-read VoxelGrid)."""
-        meta, vox, _ = self._paths(self.models[i])
-        cams = read_metadata(meta, use_file_fov=self.use_file_fov)
-        if len(cams) <= max(self.view_ids):
-            raise DatasetError(f"{meta} has {len(cams)} views, view {max(self.view_ids)} was requested")
-        cams = [cams[v] for v in self.view_ids]
+    def describe(self, i: int) -> tuple[str, str]:
+        syn, mid = self.models[i]
+        return SYNSETS.get(syn, syn), mid
+
+    def view_ids(self, i: int) -> np.ndarray:
+        """Render numbers ``(V,)`` of item ``i``: the first V of ``view_ids`` for evaluation, a seeded subset with
+        ``augment``."""
+        return np.asarray(self.pool, np.int64)[super().view_ids(i)]
+
+    def read_view(self, i: int, v: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._cached(("view", i, v), lambda: read_rgba(self._png(self.models[i], v)))
+
+    def cameras(self, i: int, ids=None) -> list[Camera]:
+        """Cameras of renders ``ids`` (default: all of ``view_ids``) of model ``i`` in ``camera_frame``."""
+        ids = self.pool if ids is None else [int(v) for v in ids]
+        meta = self._paths(self.models[i])[0]
+        cams = self._cached(("meta", i), lambda: read_metadata(meta, use_file_fov=self.use_file_fov))
+        if ids and len(cams) <= max(ids):
+            raise DatasetError(f"{meta} has {len(cams)} views, view {max(ids)} was requested")
+        cams = [cams[v] for v in ids]
         if self.camera_frame == "voxels":
-            centre, scale = voxel_frame(self._voxels(vox) if grid is None else grid)
+            centre, scale = voxel_frame(self._grid(i))
             cams = [camera_in_frame(c, centre, scale) for c in cams]
         return cams
 
-    def __getitem__(self, i: int) -> dict:
-        """Sample dict: ``images`` (V,3,S,S), ``masks`` (V,1,S,S), ``voxels32`` (32,32,32), ``cameras``,
-        ``view_ids`` (V,), ``category``, ``category_index``, ``shape_id``."""
-        syn, mid = self.models[i]
-        _, vox, pngs = self._paths(self.models[i])
-        imgs, masks = zip(*[read_view(p, size=self.image_size)[:2] for p in pngs], strict=True)
-        grid = self._voxels(vox)
-        item = sample_dict(list(imgs), list(masks), SYNSETS.get(syn, syn), mid, self.cameras(i, grid), grid.occupancy)
-        item["view_ids"] = np.asarray(self.view_ids, np.int64)
-        item["category_index"] = self.categories.index(item["category"])
-        return item
+    def extras(self, i: int, ids: np.ndarray) -> dict:
+        """``cameras``: ``Camera.to_dict()`` of each view used."""
+        return {"cameras": [c.to_dict() for c in self.cameras(i, ids)]}
+
+    def target_arrays(self, i: int) -> dict[str, np.ndarray]:
+        key = "/".join(self.models[i])
+        return self._cached(("targets", i), lambda: voxel_targets(
+            self._grid(i).occupancy.astype(bool), self.targets, self.points, self.occ_samples, stable_seed(key)))
 
 
 def _synset_of(name: str) -> str:
@@ -209,18 +261,13 @@ def split_members(spec, split: str) -> set[tuple[str, str]]:
     return {(syn, mid) for syn, parts in spec.items() if isinstance(parts, dict) for mid in parts.get(split, [])}
 
 
-def _select_split(models: list[tuple[str, str]], split: str, split_file, seed: int) -> list[tuple[str, str]]:
+def _select_split(models: list[tuple[str, str]], split: str, split_file, split_seed: int) -> list[tuple[str, str]]:
     if split == "all":
         return models
-    if split not in ("train", "val", "test"):
-        raise InputError(f"split must be train, val, test or all, got {split!r}")
     if split_file is not None:
         try:
             keep = split_members(json.loads(Path(split_file).read_text()), split)
         except (OSError, json.JSONDecodeError, AttributeError, TypeError, KeyError) as exc:
             raise DatasetError(f"cannot read split file {split_file}: {exc.__class__.__name__}: {exc}") from exc
         return [m for m in models if m in keep]
-    order = np.random.default_rng(seed).permutation(len(models))
-    n_train, n_val = int(0.8 * len(models)), int(0.1 * len(models))
-    chosen = {"train": order[:n_train], "val": order[n_train:n_train + n_val], "test": order[n_train + n_val:]}[split]
-    return [models[j] for j in sorted(chosen)]
+    return [m for m in models if hash_split("/".join(m), salt=split_seed) == split]
