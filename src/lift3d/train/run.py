@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from lift3d.train.config import load_config
 from lift3d.train.trainer import Trainer
 
+if TYPE_CHECKING:
+    from lift3d.data.protocol import ShapeDatasetProtocol
 
-def datasets_from_config(cfg: dict):
-    """``(train, val)`` :class:`~lift3d.data.dataset.ShapeDataset` s as the ``data`` section says."""
-    from lift3d.data.dataset import ShapeDataset
+
+def datasets_from_config(cfg: dict, targets: tuple[str, ...] = ("voxels32",)
+                         ) -> tuple[ShapeDatasetProtocol, ShapeDatasetProtocol]:
+    """``(train, val)`` datasets of ``data.root`` in any registered layout (a lift3d dataset, ShapeNet-R2N2, Pix3D;
+    detected by :func:`lift3d.data.readers.open_dataset`), with the ground truth ``targets``, as the ``data``
+    section says.
+
+    A folder without images (ModelNet, a folder of meshes) raises :class:`~lift3d.errors.DatasetError` saying how to
+    render it (``lift3d data generate --meshes``).
+    """
+    from lift3d.data.readers import open_dataset
 
     d = cfg["data"]
-    common = dict(targets=("voxels32",), image_size=int(d["image_size"]), categories=d.get("categories"))
-    cache = bool(d.get("cache", False))
-    train = ShapeDataset(d["root"], "train", views=1, augment=bool(d["augment"]), seed=int(cfg["seed"]),
-                         cache=cache, **common)
-    val = ShapeDataset(d["root"], "val", views=1, augment=False, cache=cache, **common)
+    common = dict(targets=tuple(targets), image_size=int(d["image_size"]), categories=d.get("categories"),
+                  cache=bool(d.get("cache", False)))
+    train = open_dataset(d["root"], split="train", views=1, augment=bool(d["augment"]), seed=int(cfg["seed"]),
+                         **common)
+    val = open_dataset(d["root"], split="val", views=1, augment=False, **common)
     return train, val
 
 
 def run_training(config_path: str | os.PathLike, overrides: dict | None = None, resume: bool = False,
                  quiet: bool = False) -> dict:
-    """Load the config, build data and model, train; returns the last epoch's metrics."""
+    """Load the config, build data (with the targets the model's task needs) and model, train; returns the last
+    epoch's metrics."""
+    from lift3d.tasks import task_from_config
+
     cfg = load_config(config_path, overrides)
-    train, val = datasets_from_config(cfg)
+    train, val = datasets_from_config(cfg, targets=task_from_config(cfg).targets)
     return Trainer(cfg, train, val, quiet=quiet).fit(resume=resume)
