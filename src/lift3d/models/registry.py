@@ -12,8 +12,7 @@ from torch import nn
 from lift3d.errors import ModelError
 from lift3d.registry import Registry
 
-MODELS: Registry = Registry("model", ModelError, modules=("lift3d.models.reconstructor", "lift3d.models.points",
-                                                        "lift3d.models.occupancy"))
+MODELS: Registry = Registry("model", ModelError, modules=("lift3d.models.reconstructor",))
 
 
 def build_model(config: dict) -> nn.Module:
