@@ -9,7 +9,8 @@ differentiable point-set Chamfer term lives with the Chamfer metric it shares co
 from lift3d.errors import InputError
 from lift3d.registry import Registry
 
-LOSSES: Registry = Registry("loss", InputError, modules=("lift3d.losses.voxel",))
+LOSSES: Registry = Registry("loss", InputError, modules=("lift3d.losses.voxel", "lift3d.losses.occupancy",
+                                                         "lift3d.losses.points"))
 
 from lift3d.losses.voxel import VoxelLoss, focal_loss, soft_iou_loss, voxel_bce  # noqa: E402
 from lift3d.metrics.points import chamfer_loss  # noqa: E402

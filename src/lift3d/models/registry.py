@@ -12,7 +12,8 @@ from torch import nn
 from lift3d.errors import ModelError
 from lift3d.registry import Registry
 
-MODELS: Registry = Registry("model", ModelError, modules=("lift3d.models.reconstructor",))
+MODELS: Registry = Registry("model", ModelError, modules=("lift3d.models.reconstructor", "lift3d.models.occupancy",
+                                                          "lift3d.models.points"))
 
 
 def build_model(config: dict) -> nn.Module:

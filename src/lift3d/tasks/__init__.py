@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     from lift3d.tasks.base import Task
 
-TASKS: Registry = Registry("task", ModelError, modules=("lift3d.tasks.voxel",))
+TASKS: Registry = Registry("task", ModelError, modules=("lift3d.tasks.voxel", "lift3d.tasks.occupancy",
+                                                        "lift3d.tasks.points"))
 
 
 def task_for_model(model: nn.Module, loss: dict | None = None) -> Task:

@@ -213,10 +213,10 @@ class Task:
         return pred.occupancy
 
 
-@torch.inference_mode()
-def predict_dataset(model: nn.Module, dataset, views: int, batch_size: int = 16, limit: int | None = None,
-                    quiet: bool = True) -> Iterator[tuple[dict[str, torch.Tensor], dict]]:
-    """Yield ``(network output, batch)`` over the first ``limit`` items of ``dataset`` with ``views`` views."""
+def eval_batches(model: nn.Module, dataset, views: int, batch_size: int = 16, limit: int | None = None,
+                 quiet: bool = True) -> Iterator[dict]:
+    """Yield collated batches of the first ``limit`` items of ``dataset`` with ``views`` views, the model in eval
+    mode and autograd off (both restored afterwards)."""
     from lift3d.data.dataset import collate
 
     was_training = model.training
@@ -224,11 +224,52 @@ def predict_dataset(model: nn.Module, dataset, views: int, batch_size: int = 16,
     dataset.set_num_views(views)
     n = len(dataset) if limit is None else min(limit, len(dataset))
     try:
-        for start in tqdm(range(0, n, batch_size), desc=f"eval {views}v", disable=quiet, leave=False):
-            batch = collate([dataset[i] for i in range(start, min(n, start + batch_size))])
-            yield model(batch["images"]), batch
+        with torch.inference_mode():
+            for start in tqdm(range(0, n, batch_size), desc=f"eval {views}v", disable=quiet, leave=False):
+                yield collate([dataset[i] for i in range(start, min(n, start + batch_size))])
     finally:
         model.train(was_training)
+
+
+def surface_points(mesh: trimesh.Trimesh | None, n: int = 10000) -> np.ndarray | None:
+    """``n`` seeded samples ``(n, 3)`` of a mesh's surface (None for no mesh), as the mesh metrics use them."""
+    from lift3d.geometry.sampling import sample_surface
+
+    return None if mesh is None else sample_surface(mesh, n, seed=0)[0]
+
+
+class GridScores:
+    """Accumulates the metrics of grid predictions: IoU at several thresholds against 32^3 ground truth, per
+    category, and (optionally) mesh metrics; :meth:`result` gives the dict :meth:`Task.evaluate` returns."""
+
+    def __init__(self, thresholds, level: float) -> None:
+        self.level = level
+        self.ious: dict[float, list[float]] = {t: [] for t in sorted(set(thresholds) | {level})}
+        self.cats: list[str] = []
+        self.mesh: dict[str, list[float]] = {"fscore@0.01": [], "fscore@0.02": [], "chamfer_l1": []}
+
+    def add(self, probs: torch.Tensor, target: torch.Tensor, categories: list[str]) -> None:
+        """Probabilities ``(B, D, D, D)`` vs target occupancy ``(B, D, D, D)`` of shapes in ``categories``."""
+        from lift3d.metrics.voxel import voxel_iou
+
+        for t in self.ious:
+            self.ious[t] += voxel_iou(probs, target, t).tolist()
+        self.cats += list(categories)
+
+    def add_mesh(self, surface: np.ndarray | None, gt_points: np.ndarray) -> None:
+        """Surface samples ``(N, 3)`` of one predicted mesh (None: nothing predicted) vs GT points ``(P, 3)``."""
+        for k, v in mesh_scores(surface, gt_points).items():
+            self.mesh[k].append(v)
+
+    def result(self, views: int) -> dict:
+        iou_at = {t: float(np.mean(v)) for t, v in self.ious.items()}
+        arr = np.asarray(self.ious[self.level])
+        mean = float(arr.mean())
+        out = {"views": views, "n": len(arr), "threshold": self.level, "iou": mean, "score": mean, "iou_at": iou_at,
+               "best_threshold": max(iou_at, key=iou_at.get), "per_category": per_category(arr, self.cats)}
+        if self.mesh["chamfer_l1"]:
+            out.update({k: float(np.mean(v)) for k, v in self.mesh.items()})
+        return out
 
 
 def per_category(values, categories: list[str]) -> dict[str, float]:

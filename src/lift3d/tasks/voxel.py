@@ -8,7 +8,7 @@ from torch import nn
 
 from lift3d.metrics.voxel import voxel_iou
 from lift3d.tasks import TASKS
-from lift3d.tasks.base import Prediction, Task, mesh_scores, per_category, predict_dataset
+from lift3d.tasks.base import GridScores, Prediction, Task, eval_batches, surface_points
 
 
 @TASKS.register("voxel")
@@ -41,35 +41,20 @@ class VoxelTask(Task):
         ground-truth surface points (dataset target ``points``); with ``keep_probs`` also ``probs``, the
         predicted probabilities float32 ``(n, D, D, D)`` in dataset order (for baselines that reuse this pass).
         """
-        from lift3d.geometry.sampling import sample_surface
         from lift3d.geometry.voxels import voxels_to_mesh
 
         level = 0.5 if threshold is None else threshold
-        ths = sorted(set(thresholds) | {level})
-        ious: dict[float, list[float]] = {t: [] for t in ths}
-        cats: list[str] = []
+        scores = GridScores(thresholds, level)
         kept: list[np.ndarray] = []
-        mesh_metrics: dict[str, list[float]] = {"fscore@0.01": [], "fscore@0.02": [], "chamfer_l1": []}
-        for out, batch in predict_dataset(model, dataset, views, batch_size, limit, quiet):
-            probs = self.probabilities(out)
-            for t in ths:
-                ious[t] += voxel_iou(probs, batch["voxels32"], t).tolist()
-            cats += batch["category"]
+        for batch in eval_batches(model, dataset, views, batch_size, limit, quiet):
+            probs = self.probabilities(model(batch["images"]))
+            scores.add(probs, batch["voxels32"], batch["category"])
             if keep_probs:
                 kept.append(probs.numpy())
             if fscore:
                 for p, pts in zip(probs.numpy(), batch["points"].numpy(), strict=True):
-                    surface = sample_surface(voxels_to_mesh(p, level), 10000, seed=0)[0] if p.max() >= level else None
-                    for k, v in mesh_scores(surface, pts).items():
-                        mesh_metrics[k].append(v)
-        iou_at = {t: float(np.mean(v)) for t, v in ious.items()}
-        arr = np.asarray(ious[level])
-        mean = float(arr.mean())
-        result = {"views": views, "n": len(arr), "threshold": level, "iou": mean, "score": mean, "iou_at": iou_at,
-                  "best_threshold": max(iou_at, key=iou_at.get),
-                  "per_category": per_category(arr, cats)}
-        if fscore:
-            result.update({k: float(np.mean(v)) for k, v in mesh_metrics.items()})
+                    scores.add_mesh(surface_points(voxels_to_mesh(p, level) if p.max() >= level else None), pts)
+        result = scores.result(views)
         if keep_probs:
             result["probs"] = np.concatenate(kept)
         return result
