@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data/default
 RUN    ?= runs/default
 
-.PHONY: demo test lint weights evaluate bench setup clean
+.PHONY: demo test lint weights weights-occupancy weights-points evaluate bench bench-models setup clean
 
 $(STAMP): pyproject.toml
 	@bash scripts/setup_system.sh
@@ -37,6 +37,18 @@ lint: $(STAMP)
 ## Generate the training data and train the shipped default weights from scratch (~60 min, 2 CPU cores)
 weights: $(STAMP)
 	bash scripts/make_weights.sh
+
+## The other shipped models (same data; each <= 60 min on 2 CPU cores)
+weights-occupancy: $(STAMP)
+	bash scripts/make_model_weights.sh occupancy
+
+weights-points: $(STAMP)
+	bash scripts/make_model_weights.sh points
+
+## Compare the shipped models and baselines on the held-out test shapes -> docs/results_models.md
+bench-models: $(STAMP)
+	$(PY) benchmarks/bench_models.py --data $(DATA)
+	$(PY) benchmarks/write_results.py
 
 ## Speed benchmarks (results -> docs/results_*.md)
 bench: $(STAMP)

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from lift3d.errors import InputError
+from lift3d.models.encoders import describe_encoder
 from lift3d.models.image_code import ImageCode
 from lift3d.models.registry import MODELS
 
@@ -90,6 +91,18 @@ class OccupancyReconstructor(nn.Module):
     """
 
     task = "occupancy"
+
+    @staticmethod
+    def describe(config: dict) -> str:
+        """Task and architecture paragraphs of the model card."""
+        m = config["model"]
+        return (f"**Task**: one or more RGB(A) images of an object -> an implicit occupancy field over the canonical "
+                f"object frame (centred, fits [-0.5, 0.5]^3, +Y up) -> mesh by multi-resolution evaluation and "
+                f"marching cubes at 64^3-256^3 (`--resolution`, default 128).\n\n**Architecture**: "
+                f"{describe_encoder(config)} -> {m.get('code', 256)}-d code per view, {m.get('fusion', 'max')}-pooled "
+                f"over views -> {m.get('blocks', 5)} conditional-batch-norm ResNet blocks of width "
+                f"{m.get('hidden', 128)} on each query point (Occupancy Networks style); trained with BCE on the data "
+                "engine's occupancy samples (half near the surface).")
 
     def __init__(self, encoder: dict | None = None, image_size: int = 128, code: int = 256, hidden: int = 128,
                  blocks: int = 5, fusion: str = "max") -> None:

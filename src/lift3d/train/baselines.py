@@ -46,21 +46,35 @@ def mean_shapes(train: ShapeDataset) -> dict[str, np.ndarray]:
     return {c: sums[c] / counts[c] for c in sums}
 
 
-def mean_shape_baseline(train: ShapeDataset, val: ShapeDataset, test: ShapeDataset) -> dict[str, float]:
+def mean_shape_grids(train: ShapeDataset, val: ShapeDataset, test: ShapeDataset) -> np.ndarray:
+    """Each test shape's category mean, thresholded at the level best on the validation shapes -> bool
+    ``(N, 32, 32, 32)``."""
     means = mean_shapes(train)
     ths = np.linspace(0.1, 0.7, 13)
     val_scores = [np.mean([voxel_iou(means[c], gt_voxels(val, i), t) for i, c in enumerate(categories(val))])
                   for t in ths]
     t = float(ths[int(np.argmax(val_scores))])
-    cats = categories(test)
-    return per_category(cats, [voxel_iou(means[c], gt_voxels(test, i), t) for i, c in enumerate(cats)])
+    return np.stack([means[c] >= t for c in categories(test)])
+
+
+def hull_grids(test: ShapeDataset, views: int) -> np.ndarray:
+    """Visual hull of each test shape from its first ``views`` masks and cameras -> bool ``(N, 32, 32, 32)``."""
+    ids = list(range(views))
+    return np.stack([visual_hull(test.masks_full(i, ids), [test.cameras(i)[v] for v in ids], res=32) >= 0.5
+                     for i in range(len(test))])
+
+
+def grid_scores(grids: np.ndarray, test: ShapeDataset) -> dict[str, float]:
+    """Mean IoU per category of predicted grids ``(N, 32, 32, 32)`` against the test shapes' ground truth."""
+    return per_category(categories(test), [voxel_iou(g, gt_voxels(test, i), 0.5) for i, g in enumerate(grids)])
+
+
+def mean_shape_baseline(train: ShapeDataset, val: ShapeDataset, test: ShapeDataset) -> dict[str, float]:
+    return grid_scores(mean_shape_grids(train, val, test), test)
 
 
 def hull_baseline(test: ShapeDataset, views: int) -> dict[str, float]:
-    ids = list(range(views))
-    scores = [voxel_iou(visual_hull(test.masks_full(i, ids), [test.cameras(i)[v] for v in ids], res=32),
-                        gt_voxels(test, i), 0.5) for i in range(len(test))]
-    return per_category(categories(test), scores)
+    return grid_scores(hull_grids(test, views), test)
 
 
 def soft_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
