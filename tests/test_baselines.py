@@ -6,7 +6,8 @@ import pytest
 from lift3d.data.dataset import ShapeDataset
 from lift3d.metrics import voxel_iou
 from lift3d.models.checkpoint import load_model
-from lift3d.train.baselines import gt_voxels, mean_shapes, per_category, retrieval_baselines, soft_iou_matrix
+from lift3d.tasks.base import per_category
+from lift3d.train.baselines import gt_voxels, mean_shapes, retrieval_baselines, soft_iou_matrix
 from lift3d.train.evaluate import evaluate
 
 
@@ -22,7 +23,7 @@ def test_soft_iou_matrix_is_the_iou_of_binary_rows():
 
 
 def test_per_category_means():
-    assert per_category(["a", "b", "a"], [0.2, 0.5, 0.4]) == pytest.approx({"a": 0.3, "b": 0.5})
+    assert per_category([0.2, 0.5, 0.4], ["a", "b", "a"]) == pytest.approx({"a": 0.3, "b": 0.5})
 
 
 def test_mean_shape_of_one_shape_per_category_is_that_shape(tiny_dataset):

@@ -17,14 +17,7 @@ import numpy as np
 from lift3d.data.dataset import ShapeDataset
 from lift3d.geometry.carving import visual_hull
 from lift3d.metrics import voxel_iou
-
-
-def per_category(categories: list[str], values) -> dict[str, float]:
-    """Mean of ``values`` per category name -> ``{category: mean}``."""
-    per: dict[str, list[float]] = {}
-    for c, v in zip(categories, values, strict=True):
-        per.setdefault(c, []).append(float(v))
-    return {c: float(np.mean(v)) for c, v in per.items()}
+from lift3d.tasks.base import per_category
 
 
 def gt_voxels(ds: ShapeDataset, i: int) -> np.ndarray:
@@ -66,7 +59,7 @@ def hull_grids(test: ShapeDataset, views: int) -> np.ndarray:
 
 def grid_scores(grids: np.ndarray, test: ShapeDataset) -> dict[str, float]:
     """Mean IoU per category of predicted grids ``(N, 32, 32, 32)`` against the test shapes' ground truth."""
-    return per_category(categories(test), [voxel_iou(g, gt_voxels(test, i), 0.5) for i, g in enumerate(grids)])
+    return per_category([voxel_iou(g, gt_voxels(test, i), 0.5) for i, g in enumerate(grids)], categories(test))
 
 
 def mean_shape_baseline(train: ShapeDataset, val: ShapeDataset, test: ShapeDataset) -> dict[str, float]:
@@ -100,4 +93,4 @@ def retrieval_baselines(probs: np.ndarray, train: ShapeDataset,
     retrieved = voxel_iou(nearest.reshape(-1, 32, 32, 32), gt.reshape(-1, 32, 32, 32))
     oracle = soft_iou_matrix(gt, bank).max(1)
     cats = categories(test)
-    return per_category(cats, retrieved), per_category(cats, oracle)
+    return per_category(retrieved, cats), per_category(oracle, cats)
