@@ -14,7 +14,7 @@ from pathlib import Path
 from lift3d.io.atomic import write_text_atomic
 
 DOCS = Path("docs")
-PARTS = ["results_quality.md", "results_speed.md", "results_datagen.md", "results_chamfer.md"]
+PARTS = ["results_models.md", "results_quality.md", "results_speed.md", "results_datagen.md", "results_chamfer.md"]
 
 
 def _read(name: str) -> str:
@@ -41,6 +41,16 @@ def readme_block() -> str:
         f"Speed on 2 CPU cores, batch 1: model forward {fwd.group(1) if fwd else '?'} ms per view, image file to "
         f"GLB file {e2e.group(1) if e2e else '?'} ms. Per-category tables: [`docs/results.md`](docs/results.md).",
     ]
+    models = DOCS / "results_models.json"
+    if models.is_file():
+        res = json.loads(models.read_text())
+        lines += ["", "All shipped models and the baselines through one evaluation (output mesh voxelised like the "
+                  "ground truth for IoU; surface points for Chamfer-L1 and F-score; "
+                  "[`docs/results_models.md`](docs/results_models.md)):", "",
+                  "| method | IoU | Chamfer-L1 | F-score@0.01 | F-score@0.02 | normal consistency |",
+                  "|---|---:|---:|---:|---:|---:|",
+                  *[f"| {k} | {r['iou']:.3f} | {r['chamfer_l1']:.4f} | {r['fscore@0.01']:.3f} | "
+                    f"{r['fscore@0.02']:.3f} | {r['normal_consistency']:.3f} |" for k, r in res.items()]]
     gen = _read("results_datagen.md")
     gen_t = re.search(r"\| 100 x 12 \| 128 x 128 \| 2 \| ([\d.]+ s) \|", gen)
     cham = _read("results_chamfer.md")

@@ -57,8 +57,10 @@ def tiny_config_occ():
     return load_config("configs/tiny_occupancy.yaml")
 
 
-def test_views_are_order_invariant_and_any_count(tiny_config_occ):
-    model = _tiny_model(tiny_config_occ)
+@pytest.mark.parametrize("volume", [[8, 8, 4], []])
+def test_views_are_order_invariant_and_any_count(tiny_config_occ, volume):
+    """With the local feature volume (tiny config) and with the global code alone."""
+    model = _tiny_model(merge(tiny_config_occ, {"model": {"volume": volume}}))
     images = torch.rand(2, 4, 3, 32, 32)
     pts = torch.rand(2, 50, 3) - 0.5
     with torch.no_grad():
@@ -99,7 +101,7 @@ def test_trainer_learns_real_shapes(tiny_dataset, tiny_config_occ, tmp_path):
     from lift3d.train.trainer import Trainer
 
     cfg = merge(tiny_config_occ, {"data": {"batch_size": 4, "max_views": 1}, "optim": {"lr": 0.005},
-                                  "model": {"hidden": 64}, "loss": {"queries": 1024},
+                                  "model": {"hidden": 64, "volume": []}, "loss": {"queries": 1024},
                                   "train": {"epochs": 100, "out": str(tmp_path)}})
     ds = ShapeDataset(tiny_dataset, "all", targets=("occupancy", "voxels32"), image_size=32)
     ds.shapes = ds.shapes[:4]
