@@ -69,6 +69,15 @@ def test_losses_by_name_subsample_targets_and_refuse_bad_input():
         LOSSES.build("emd")(out, {"points": torch.rand(2, 10, 3)})
 
 
+def test_shipped_config_is_valid():
+    from lift3d.tasks import task_from_config
+    from lift3d.train.config import load_config
+
+    cfg = load_config("configs/points.yaml")
+    task = task_from_config(cfg)
+    assert task.name == "points" and task.targets == ("points",) and not task.thresholded
+
+
 @pytest.fixture(scope="module")
 def tiny_model():
     from lift3d.models.registry import build_model
