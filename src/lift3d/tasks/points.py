@@ -45,6 +45,12 @@ class PointsTask(Task):
     Class attributes:
         surface: :func:`~lift3d.geometry.surface.points_to_mesh` method of :meth:`to_mesh`.
         poisson_depth: its octree depth (``poisson``).
+
+    Why screened Poisson at depth 6, then Taubin smoothing: measured on 2048 ground-truth surface samples of
+    validation shapes with Gaussian noise (a stand-in for predictions), mesh F-score@0.01 / tight 32^3 IoU at
+    sigma 0.01 (20 shapes): Poisson 0.489 / 0.58 against ball pivoting 0.485 / 0.32 (0.451 / 0.30 smoothed); at
+    sigma 0.02 (10 shapes): 0.328 / 0.52 against 0.258 / 0.31. Ball pivoting only wins on exact samples (0.717 vs
+    0.61) and leaves holes, which voxelise poorly; depths 7 and 8 score the same as 6 and are slower.
     """
 
     name = "points"
