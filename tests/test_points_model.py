@@ -186,8 +186,6 @@ def test_threshold_is_refused(tmp_path, rgba_image, trained, capsys):
     assert code == 2 and "does not apply" in err and not (tmp_path / "t.glb").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="Reconstructor.reconstruct passes the checkpoint's default threshold to "
-                   "Reconstructor.predict, whose check_threshold refuses any threshold for a non-thresholded task")
 def test_reconstruct_every_kind_through_the_cli(tmp_path, rgba_image, trained, capsys):
     from lift3d.io.voxels import load_voxels
 

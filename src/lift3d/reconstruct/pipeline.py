@@ -152,11 +152,11 @@ class Reconstructor:
         import time
 
         self.task.check_options(options)
-        level = self.check_threshold(threshold)
+        self.check_threshold(threshold)  # refuse a bad value before any work
         t0 = time.perf_counter()
         batch = self.prepare(images, masks)
         t1 = time.perf_counter()
-        pred = self.predict(batch, level, **options)[0]
+        pred = self.predict(batch, threshold, **options)[0]
         t2 = time.perf_counter()
         mesh = self.task.to_mesh(pred, smooth_iterations)
         t3 = time.perf_counter()
