@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from lift3d.errors import ModelError
+from lift3d.models.encoders import describe_encoder
 from lift3d.models.image_code import ImageCode, check_images
 from lift3d.models.registry import MODELS
 
@@ -85,6 +86,19 @@ class PointSetReconstructor(nn.Module):
     """
 
     task = "points"
+
+    @staticmethod
+    def describe(config: dict) -> str:
+        """Task and architecture paragraphs of the model card."""
+        m = config["model"]
+        return ("**Task**: one or more RGB(A) images of an object -> a set of "
+                f"{m.get('points', 2048)} surface points in the canonical object frame (centred, fits [-0.5, 0.5]^3, "
+                "+Y up); meshes by screened Poisson reconstruction.\n\n**Architecture**: "
+                f"{describe_encoder(config)} -> pooled code and a code of the whole feature map per view, "
+                f"{m.get('fusion', 'max')}-fused over views -> a fully connected branch and a 2D transposed-"
+                "convolution "
+                "branch whose outputs are points (PSGN, Fan et al. 2017); trained with Chamfer distance (EMD "
+                "optional).")
 
     def __init__(self, encoder: dict | None = None, image_size: int = 128, code: int = 512, spatial: int = 256,
                  fusion: str = "max", points: int = 2048, hidden: int = 512, map_channels=(256, 128, 64, 32),
