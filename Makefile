@@ -23,6 +23,8 @@ demo: $(STAMP)
 	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/chair_view*.png --views -o out/chair_4views.glb \
 		--preview out/chair_4views_preview.png
 	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/car.jpg -o out/car.obj --preview out/car_preview.png
+	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/chair_view0.png --model occupancy -o out/chair_occupancy.glb
+	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/chair_view0.png --model points -o out/chair_points.ply
 	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/airplane.png src/lift3d/samples/lamp.png -o out/ --format glb
 	$(VENV)/bin/lift3d info out/chair.glb
 
