@@ -11,7 +11,7 @@ pipeline call only this interface; a new representation is a new ``Task`` regist
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -39,7 +39,6 @@ class Prediction:
     grid: np.ndarray | None = None
     points: np.ndarray | None = None
     threshold: float = 0.5
-    extra: dict = field(default_factory=dict)
 
     @property
     def occupancy(self) -> np.ndarray:

@@ -120,11 +120,9 @@ class OccupancyTask(Task):
         ``resolution`` (default 128) against the ground-truth surface points (target ``points``)."""
         level = 0.5 if threshold is None else threshold
         scores = GridScores(thresholds, level)
-        centres = cell_centres(32)
         for batch in eval_batches(model, dataset, views, batch_size, limit, quiet):
             code = model.encode(batch["images"])
-            probs = torch.stack([torch.sigmoid(model.decode(centres[None], code[b:b + 1])[0]).view(32, 32, 32)
-                                 for b in range(len(code))])
+            probs = torch.from_numpy(np.stack(self.fields(model, code, 32, level)))  # dense at 32^3
             scores.add(probs, batch["voxels32"], batch["category"])
             if fscore:
                 res = self.default_resolution if resolution is None else resolution
