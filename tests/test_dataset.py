@@ -344,7 +344,7 @@ def test_voxel_mode_is_recorded_and_a_resume_cannot_mix_modes(tmp_path):
 
     assert np.array_equal(surface, mesh_to_voxels(mesh, 32, mode="surface"))
     assert surface.sum() > 1.3 * mesh_to_voxels(mesh, 32).sum()  # thin wings: the surface convention is thicker
-    with pytest.raises(InputError, match="'surface' voxels"):
+    with pytest.raises(InputError, match="voxel_mode 'surface', not 'tight'"):
         generate_dataset(out, ["airplane"], 1, 1, 16, workers=1, quiet=True)  # the default is tight
     with pytest.raises(InputError, match="voxel mode"):
         generate_dataset(tmp_path / "x", ["airplane"], 1, 1, 16, workers=1, quiet=True, voxel_mode="exact")

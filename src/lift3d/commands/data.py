@@ -30,6 +30,13 @@ def generate(
                                                        "(category = sub-folder name)."),
     up: str = typer.Option("+y", "--up", help="Up axis of the --meshes files (+y, +z, ...)."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip unreadable meshes with a warning."),
+    appearance: str = typer.Option("random", "--appearance", help="random: textured parts, glossy/metal "
+                                   "materials, 1-3 coloured lights with soft shadows, lenses 15-60 deg, roll and "
+                                   "off-centre framing (training default); plain: flat part colours, one light, "
+                                   "40 deg lens (the original look); shift: a held-out look (marble/camouflage "
+                                   "textures, a studio three-point rig) for the appearance-shift test."),
+    only_split: str = typer.Option(None, "--only-split", help="Write only this split's shapes (train | val | "
+                                   "test); the split is the one the full dataset would have."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Render shapes into a dataset: views, masks, depth, normals, cameras + voxels, points, occupancy, mesh."""
@@ -37,7 +44,8 @@ def generate(
 
     cats = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
     m = generate_dataset(out, cats, shapes_per_category, views, image_size, seed, workers, tuple(voxel_res),
-                         quiet=quiet, skip_bad=skip_bad, mesh_source=meshes, up=up, voxel_mode=voxel_mode)
+                         quiet=quiet, skip_bad=skip_bad, mesh_source=meshes, up=up, voxel_mode=voxel_mode,
+                         appearance=appearance, only_split=only_split)
     sizes = {k: len(v) for k, v in m["splits"].items()}
     typer.echo(f"{out}: {len(m['shapes'])} shapes in {len(m['categories'])} categories, splits {sizes}")
 

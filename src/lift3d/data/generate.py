@@ -20,15 +20,28 @@ import json
 import multiprocessing as mp
 import os
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from lift3d.data.appearance import check_appearance
 from lift3d.errors import DatasetError, InputError, Lift3DError
 from lift3d.geometry.voxels import check_voxel_mode
 from lift3d.io import extensions
 from lift3d.io.atomic import atomic_dir, write_text_atomic
+
+# Camera ranges per appearance: ``plain`` keeps the original fixed 40 degree lens; the photo-like looks cover
+# product photography (wide to long lenses, a little roll, the object off-centre and at varied size).
+CAMERAS: dict[str, dict] = {
+    "plain": {},
+    "random": {"fov_deg": (15.0, 60.0), "roll_deg": 5.0, "offset": 0.06, "zoom": (1.05, 1.3)},
+    "shift": {"fov_deg": (15.0, 60.0), "roll_deg": 5.0, "offset": 0.06, "zoom": (1.05, 1.3)},
+}
+ELEVATION: dict[str, tuple[float, float]] = {"plain": (-10.0, 40.0), "random": (-10.0, 50.0),
+                                             "shift": (-10.0, 50.0)}
+RESUME_KEYS = ("voxel_mode", "image_size", "views", "appearance")
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,7 @@ class ShapeTask:
     occ_samples: int
     elevation: tuple[float, float]
     up: str
+    appearance: str = "plain"
 
 
 def _load_source(task: ShapeTask):
@@ -78,8 +92,9 @@ def write_shape(task: ShapeTask) -> str:
 
     rng = np.random.default_rng(task.seed)
     mesh = _load_source(task)
-    cams = random_cameras(rng, task.views, task.image_size, elevation=task.elevation)
-    views = render_views(mesh, cams, rng)
+    cams = random_cameras(rng, task.views, task.image_size, elevation=task.elevation,
+                          **CAMERAS[task.appearance])
+    views = render_views(mesh, cams, rng, appearance=task.appearance)
     gt = {f"voxels{r}": mesh_to_voxels(mesh, r, mode=task.voxel_mode) for r in task.voxel_res}
     gt["points"], gt["normals"] = sample_surface(mesh, task.points, seed=task.seed)
     n_near = task.occ_samples // 2
@@ -123,8 +138,9 @@ def split_ids(ids_by_category: dict[str, list[str]], splits=(0.8, 0.1, 0.1), see
     if len(splits) != 3 or abs(sum(splits) - 1.0) > 1e-6 or min(splits) < 0:
         raise InputError(f"splits must be three non-negative fractions summing to 1, got {splits}")
     out: dict[str, list[str]] = {"train": [], "val": [], "test": []}
-    for k, (_, ids) in enumerate(sorted(ids_by_category.items())):
-        order = np.random.default_rng([seed, k, 7]).permutation(len(ids))
+    for cat, ids in sorted(ids_by_category.items()):
+        # keyed by the category's name, so adding a family never moves another family's shapes between splits
+        order = np.random.default_rng([seed, zlib.crc32(cat.encode()), 7]).permutation(len(ids))
         n_val = int(round(splits[1] * len(ids)))
         n_test = int(round(splits[2] * len(ids)))
         if len(ids) >= 3:  # a category of >= 3 shapes gets at least one val/test shape unless its fraction is 0
@@ -153,36 +169,26 @@ def _mesh_sources(root: Path) -> dict[str, list[Path]]:
     return found
 
 
-def _check_resume(out: Path, voxel_mode: str) -> None:
-    """Refuse to resume a dataset whose ground truth used another voxel convention (it would mix both)."""
+def _check_resume(out: Path, settings: dict) -> None:
+    """Refuse to resume a dataset written with other settings (voxel convention, image size, views,
+    appearance): it would mix both in one dataset."""
     from lift3d.data.dataset import read_manifest
 
     if (out / "manifest.json").is_file():
-        old = read_manifest(out)["voxel_mode"]
-        if old != voxel_mode:
-            raise InputError(f"{out} holds {old!r} voxels; generate {voxel_mode!r} voxels into a new folder")
+        old = read_manifest(out)
+        old.setdefault("appearance", "plain")  # datasets written before the option were plain
+        for key in RESUME_KEYS:
+            if old.get(key) != settings[key]:
+                raise InputError(f"{out} was generated with {key} {old.get(key)!r}, not {settings[key]!r}; "
+                                 "generate into a new folder")
 
 
-def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None, shapes_per_category: int = 10,
-                     views: int = 12, image_size: int = 128, seed: int = 0, workers: int = 2,
-                     voxel_res: tuple[int, ...] = (32,), points: int = 16384, occ_samples: int = 16384,
-                     splits=(0.8, 0.1, 0.1), elevation=(-10.0, 40.0), quiet: bool = False, skip_bad: bool = False,
-                     mesh_source: str | os.PathLike | None = None, up: str = "+y",
-                     voxel_mode: str = "tight") -> dict:
-    """Generate (or resume) a dataset; returns the manifest dict. See the module docstring for the layout."""
-    from tqdm import tqdm
-
+def _build_tasks(out: Path, categories, shapes_per_category: int, seed: int, mesh_source, common: dict
+                 ) -> tuple[list[str], list[ShapeTask]]:
+    """The categories and one :class:`ShapeTask` per shape (procedural or from a mesh folder)."""
     from lift3d.data.shapes import CATEGORIES
 
-    out = Path(out)
-    if views < 1 or image_size < 8 or shapes_per_category < 1:
-        raise InputError("views >= 1, image size >= 8 and shapes per category >= 1 are required")
     tasks: list[ShapeTask] = []
-    check_voxel_mode(voxel_mode)  # before any worker starts
-    _check_resume(out, voxel_mode)
-    common = dict(out=str(out), views=views, image_size=image_size, voxel_res=tuple(voxel_res),
-                  voxel_mode=voxel_mode, points=points,
-                  occ_samples=occ_samples, elevation=tuple(elevation), up=up)
     if mesh_source is None:
         cats = categories or CATEGORIES
         unknown = sorted(set(cats) - set(CATEGORIES))
@@ -192,15 +198,21 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
             for i in range(shapes_per_category):
                 shape_seed = int(np.random.default_rng([seed, CATEGORIES.index(cat), i]).integers(2**31))
                 tasks.append(ShapeTask(f"{cat}_{i:04d}", cat, shape_seed, None, **common))
-    else:
-        sources = _mesh_sources(Path(mesh_source))
-        cats = sorted(sources)
-        for ci, cat in enumerate(cats):
-            for i, p in enumerate(sources[cat]):
-                tasks.append(ShapeTask(f"{cat}_{i:04d}", cat, seed * 100003 + ci * 1009 + i, str(p), **common))
-    todo = [t for t in tasks if not (out / "shapes" / t.shape_id).is_dir()]
+        return list(cats), tasks
+    sources = _mesh_sources(Path(mesh_source))
+    cats = sorted(sources)
+    for ci, cat in enumerate(cats):
+        for i, p in enumerate(sources[cat]):
+            tasks.append(ShapeTask(f"{cat}_{i:04d}", cat, seed * 100003 + ci * 1009 + i, str(p), **common))
+    return cats, tasks
+
+
+def _run_all(todo: list[ShapeTask], total: int, workers: int, quiet: bool) -> dict[str, str]:
+    """Write the shapes of ``todo`` (in ``workers`` processes) -> ``{shape_id: error}`` of the failed ones."""
+    from tqdm import tqdm
+
     failed: dict[str, str] = {}
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc="shapes", unit="shape", disable=quiet)
+    bar = tqdm(total=total, initial=total - len(todo), desc="shapes", unit="shape", disable=quiet)
     if workers > 1 and len(todo) > 1:
         ctx = mp.get_context("fork")
         with ctx.Pool(workers, initializer=_worker_init) as pool:
@@ -215,6 +227,46 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
             if err:
                 failed[sid] = err
     bar.close()
+    return failed
+
+
+def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None, shapes_per_category: int = 10,
+                     views: int = 12, image_size: int = 128, seed: int = 0, workers: int = 2,
+                     voxel_res: tuple[int, ...] = (32,), points: int = 16384, occ_samples: int = 16384,
+                     splits=(0.8, 0.1, 0.1), elevation=None, quiet: bool = False, skip_bad: bool = False,
+                     mesh_source: str | os.PathLike | None = None, up: str = "+y",
+                     voxel_mode: str = "tight", appearance: str = "random", only_split: str | None = None) -> dict:
+    """Generate (or resume) a dataset; returns the manifest dict. See the module docstring for the layout.
+
+    ``appearance`` is ``random`` (textured, photo-like lighting and lenses; the training default), ``plain``
+    (flat colours, one light, one lens: the original look) or ``shift`` (a held-out look for the
+    appearance-shift test). ``elevation`` defaults to the appearance's range. ``only_split`` (train | val |
+    test) writes only the shapes of that split: the split is drawn over all shapes first, so e.g. the test
+    shapes of a ``shift`` dataset are exactly the test shapes of a ``random`` one with the same seed.
+    """
+    out = Path(out)
+    if views < 1 or image_size < 8 or shapes_per_category < 1:
+        raise InputError("views >= 1, image size >= 8 and shapes per category >= 1 are required")
+    check_appearance(appearance)
+    if only_split is not None and only_split not in ("train", "val", "test"):
+        raise InputError(f"only_split must be train, val or test, got {only_split!r}")
+    check_voxel_mode(voxel_mode)  # before any worker starts
+    _check_resume(out, {"voxel_mode": voxel_mode, "image_size": image_size, "views": views,
+                        "appearance": appearance})
+    elevation = ELEVATION[appearance] if elevation is None else elevation
+    common = dict(out=str(out), views=views, image_size=image_size, voxel_res=tuple(voxel_res),
+                  voxel_mode=voxel_mode, points=points, occ_samples=occ_samples, elevation=tuple(elevation),
+                  up=up, appearance=appearance)
+    cats, tasks = _build_tasks(out, categories, shapes_per_category, seed, mesh_source, common)
+    by_cat: dict[str, list[str]] = {}
+    for t in tasks:
+        by_cat.setdefault(t.category, []).append(t.shape_id)
+    split = split_ids(by_cat, splits, seed)  # over all shapes, so a failing shape never reshuffles the others
+    which = {sid: name for name, ids in split.items() for sid in ids}
+    if only_split is not None:
+        tasks = [t for t in tasks if which[t.shape_id] == only_split]
+    todo = [t for t in tasks if not (out / "shapes" / t.shape_id).is_dir()]
+    failed = _run_all(todo, len(tasks), workers, quiet)
     if failed:
         if not skip_bad:
             sid, err = next(iter(failed.items()))
@@ -222,19 +274,15 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
         for sid, err in failed.items():
             warnings.warn(f"skipped {sid}: {err}", stacklevel=2)
     kept = [t for t in tasks if t.shape_id not in failed]
-    by_cat: dict[str, list[str]] = {}
-    for t in kept:
-        by_cat.setdefault(t.category, []).append(t.shape_id)
-    split = split_ids(by_cat, splits, seed)
-    which = {sid: name for name, ids in split.items() for sid in ids}
+    kept_ids = {t.shape_id for t in kept}
     manifest = {
         "format": "lift3d-dataset", "version": 1, "image_size": image_size, "views": views,
         "voxel_res": list(voxel_res), "voxel_mode": voxel_mode, "points": points, "occ_samples": occ_samples,
-        "seed": seed,
+        "seed": seed, "appearance": appearance, "only_split": only_split,
         "source": "procedural" if mesh_source is None else str(mesh_source),
         "categories": list(cats),
         "shapes": [{"id": t.shape_id, "category": t.category, "split": which[t.shape_id]} for t in kept],
-        "splits": split,
+        "splits": {name: [i for i in ids if i in kept_ids] for name, ids in split.items()},
     }
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1))
     return manifest

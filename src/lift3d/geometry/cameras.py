@@ -78,9 +78,15 @@ def spherical_eye(azimuth_deg: float, elevation_deg: float, distance: float) -> 
 
 
 def orbit_camera(azimuth_deg: float, elevation_deg: float, distance: float, width: int, height: int,
-                 fov_deg: float = 40.0) -> Camera:
-    """A camera on the viewing sphere looking at the origin."""
-    R, t = look_at(spherical_eye(azimuth_deg, elevation_deg, distance))
+                 fov_deg: float = 40.0, roll_deg: float = 0.0, target=None) -> Camera:
+    """A camera on the viewing sphere looking at ``target`` (default: the origin), rolled ``roll_deg`` about
+    its optical axis (positive = the image turns counter-clockwise)."""
+    tgt = np.zeros(3) if target is None else np.asarray(target, np.float64)
+    R, t = look_at(spherical_eye(azimuth_deg, elevation_deg, distance) + tgt, tgt)
+    if roll_deg:
+        a = np.radians(roll_deg)
+        Rz = np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0.0, 0.0, 1.0]])
+        R, t = Rz @ R, Rz @ t  # the camera centre -R^T t stays where it was
     return Camera(intrinsics(width, height, fov_deg), R, t, width, height)
 
 
