@@ -16,32 +16,129 @@ from lift3d.errors import InputError
 def foreground_mask(rgba: np.ndarray, tolerance: float = 0.12) -> np.ndarray:
     """Foreground of an RGBA image ``(H, W, 4)`` -> bool ``(H, W)``.
 
-    Uses the alpha channel when it is not fully opaque; otherwise colour-keys the background, estimated
-    as the median colour of the image border (a plain background), with a relative ``tolerance``.
-    Raises :class:`InputError` when no foreground can be found.
+    Uses the alpha channel when it is not fully opaque. Otherwise the image is an object on a plain background,
+    keyed out in four steps (see :func:`_background_model`, :func:`_shadow`):
+
+    1. the background colour is a smooth (quadratic) function of position fitted robustly to the image border,
+       so gradients and vignetting are modelled, and an object touching the border does not bias it;
+    2. pixels farther than ``tolerance`` (or 2.5x the border's own noise, e.g. JPEG noise) from it are candidates;
+    3. a soft shadow on the background (the background's colour, 0.5-1x as bright, reached from the background
+       through smoothly varying pixels only) is background; a grey object has a sharp edge and stays;
+    4. small components (speckle) are dropped, and holes are filled unless they are plainly background (the
+       opening of a handle).
+
+    Raises :class:`InputError` when the border is not a plain colour or no foreground can be found.
     """
     alpha = rgba[..., 3]
     if alpha.min() < 250:
         mask = alpha >= 128
     else:
+        from scipy import ndimage
+
         rgb = rgba[..., :3].astype(np.float32) / 255.0
-        border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
-        bg = np.median(border, axis=0)
-        spread = np.percentile(np.abs(border - bg).max(axis=1), 90)
-        if spread > 0.15:
-            raise InputError(
-                "could not separate the object from the background (the border is not a plain colour); "
-                "use an image with transparency or pass --mask"
-            )
-        mask = np.abs(rgb - bg).max(axis=-1) > max(tolerance, 2.5 * spread)
-        mask = _largest_components(mask)
+        smooth = ndimage.gaussian_filter(rgb, (1.0, 1.0, 0)) if min(rgb.shape[:2]) >= 16 else rgb
+        bg, noise = _background_model(rgb)
+        diff = np.abs(rgb - bg).max(axis=-1)
+        level = max(tolerance, 2.5 * noise)
+        bg_core = diff <= level
+        shadow = _shadow(smooth, bg, bg_core, noise)
+        mask = ~(bg_core | shadow)
+        # Background the object encloses is a hole: filled unless it is plainly background (see the hole rule).
+        clear = (diff <= max(0.04, 3.0 * noise)) | shadow
+        mask = _largest_components(mask, background=clear)
     if mask.sum() < 16:
         raise InputError("no foreground object found in the image (mask is empty)")
     return mask
 
 
-def _largest_components(mask: np.ndarray, keep_fraction: float = 0.05) -> np.ndarray:
-    """Drop speckle: keep connected components larger than ``keep_fraction`` of the largest; fill holes."""
+_PLAIN_ERROR = ("could not separate the object from the background (the border is not a plain colour); "
+                "use an image with transparency or pass --mask")
+
+
+def _background_model(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """Robust quadratic fit of the background colour to the image border -> ``(bg (H, W, 3), noise)``.
+
+    The border ring (a few pixels wide) is fitted per channel with ``1, x, y, x^2, xy, y^2`` by iteratively
+    reweighted least squares keeping inliers only, so up to about a third of the border may be object. ``noise``
+    is the 90th percentile of the inliers' residual. Raises :class:`InputError` when fewer than 60% of the border
+    pixels fit a smooth background (a busy scene).
+    """
+    h, w = rgb.shape[:2]
+    k = max(1, min(h, w) // 100)
+    ring = np.zeros((h, w), bool)
+    ring[:k], ring[-k:], ring[:, :k], ring[:, -k:] = True, True, True, True
+    ys, xs = np.nonzero(ring)
+    u, v = xs / max(1, w - 1) * 2 - 1, ys / max(1, h - 1) * 2 - 1
+    basis = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=1)
+    pix = rgb[ring]
+    fit = np.broadcast_to(np.median(pix, axis=0), pix.shape)
+    inl = np.ones(len(pix), bool)
+    for it in range(4):
+        res = np.abs(pix - fit).max(axis=1)
+        inl = res <= (0.15 if it == 0 else max(0.04, 3.0 * float(np.percentile(res[inl], 75))))
+        if inl.sum() < basis.shape[1] * 4:
+            raise InputError(_PLAIN_ERROR)
+        coef, *_ = np.linalg.lstsq(basis[inl], pix[inl], rcond=None)
+        fit = basis @ coef
+    res = np.abs(pix - fit).max(axis=1)
+    inl = res <= 0.06
+    if inl.mean() < 0.6:
+        raise InputError(_PLAIN_ERROR)
+    yy, xx = np.mgrid[0:h, 0:w]
+    U, V = xx / max(1, w - 1) * 2 - 1, yy / max(1, h - 1) * 2 - 1
+    full = np.stack([np.ones_like(U), U, V, U * U, U * V, V * V], axis=-1).astype(np.float32)
+    bg = np.clip(full @ coef.astype(np.float32), 0.0, 1.0)
+    return bg, float(np.percentile(res[inl], 90))
+
+
+def _shadow(rgb: np.ndarray, bg: np.ndarray, bg_core: np.ndarray, noise: float) -> np.ndarray:
+    """Soft shadow cast on the background -> bool ``(H, W)``.
+
+    A shadow pixel has the background's chromaticity at 0.5-1x its brightness, lies where the brightness varies
+    smoothly (no sharp edge), in the lower part of the object's extent and outside the convex hull of each part
+    that is surely object, connected to the clear background only through such pixels. A grey object on a
+    white background has the first two properties but a sharp outline, which cuts it off from the background.
+    """
+    from scipy import ndimage
+
+    lum_bg = np.maximum(bg.sum(axis=-1), 1e-3)
+    ratio = rgb.sum(axis=-1) / lum_bg
+    chroma = np.abs(rgb - ratio[..., None] * bg).max(axis=-1)
+    # A sharp edge: the local slope is a large part of the whole step seen in a 7x7 window (a step blurred over
+    # a pixel or two); a soft shadow's penumbra is a ramp over many pixels with a small slope for its step.
+    grad = np.hypot(ndimage.sobel(ratio, 0), ndimage.sobel(ratio, 1)) / 8.0
+    step = ndimage.maximum_filter(ratio, 7) - ndimage.minimum_filter(ratio, 7)
+    edge = ndimage.binary_dilation((step > max(0.04, 4.0 * noise)) & (grad > 0.2 * step), iterations=1)
+    candidate = (ratio >= 0.5) & (ratio < 1.05) & (chroma <= max(0.05, 2.0 * noise)) & ~edge & ~bg_core
+    # What is surely object (not background, not shadow-like, or a sharp edge) protects its convex hull: a grey
+    # object whose outline fades into its own shadow keeps the inside of the outline that is visible.
+    core = ~candidate & ~bg_core
+    labels, n = ndimage.label(core, structure=np.ones((3, 3)))
+    if n:
+        from skimage.morphology import convex_hull_object
+
+        sizes = ndimage.sum(core, labels, index=np.arange(1, n + 1))
+        core = np.isin(labels, np.flatnonzero(sizes >= max(16, 1e-4 * core.size)) + 1)  # not JPEG speckle
+        candidate &= ~convex_hull_object(core, connectivity=2)
+        # A shadow lies around the object's foot: never in the upper part of what is surely object (so a pale
+        # part with no visible outline, like a chair's seat, is not taken for shadow).
+        rows = np.flatnonzero(core.any(axis=1))
+        if len(rows):
+            candidate[: int(rows[0] + 0.55 * (rows[-1] - rows[0]))] = False
+    labels, n = ndimage.label(candidate | bg_core)
+    if n == 0:
+        return np.zeros_like(bg_core)
+    touching = np.unique(labels[bg_core])
+    return np.isin(labels, touching[touching > 0]) & candidate
+
+
+def _largest_components(mask: np.ndarray, keep_fraction: float = 0.05,
+                        background: np.ndarray | None = None) -> np.ndarray:
+    """Drop speckle: keep connected components larger than ``keep_fraction`` of the largest; fill holes.
+
+    With ``background`` (pixels clearly of the background's colour), a hole that is 90% such pixels and larger
+    than 0.2% of the image (the opening of a mug's handle) stays open.
+    """
     from scipy import ndimage
 
     labels, n = ndimage.label(mask)
@@ -49,7 +146,17 @@ def _largest_components(mask: np.ndarray, keep_fraction: float = 0.05) -> np.nda
         return mask
     sizes = ndimage.sum(mask, labels, index=np.arange(1, n + 1))
     keep = np.flatnonzero(sizes >= keep_fraction * sizes.max()) + 1
-    return ndimage.binary_fill_holes(np.isin(labels, keep))
+    kept = np.isin(labels, keep)
+    filled = ndimage.binary_fill_holes(kept)
+    if background is None:
+        return filled
+    holes, nh = ndimage.label(filled & ~kept)
+    if nh:
+        area = ndimage.sum(np.ones_like(kept), holes, index=np.arange(1, nh + 1))
+        bgfrac = ndimage.mean(background, holes, index=np.arange(1, nh + 1))
+        opened = np.flatnonzero((area > 0.002 * mask.size) & (bgfrac > 0.9)) + 1
+        filled &= ~np.isin(holes, opened)
+    return filled
 
 
 def prepare_image(rgba: np.ndarray, mask: np.ndarray | None = None, size: int = 128, margin: float = 0.08,
