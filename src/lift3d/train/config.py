@@ -16,7 +16,7 @@ DEFAULTS: dict = {
     # and a key its entry does not take is an error (see validate).
     "model": {"name": "voxel"},
     "data": {"root": "data/default", "image_size": 128, "max_views": 4, "batch_size": 32, "augment": True,
-             "val_views": [1, 4], "val_limit": None, "categories": None, "cache": False,
+             "degrade": True, "val_views": [1, 4], "val_limit": None, "categories": None, "cache": False,
              "view_probs": None, "layout": None},
     "loss": {},  # name defaults to the model's task's loss (voxel -> VoxelLoss)
     "optim": {"name": "adam", "lr": 1e-3},
@@ -69,6 +69,8 @@ def validate(cfg: dict) -> dict:
             raise InputError(f"{key} must be a positive number, got {val!r}")
     if cfg["train"].get("amp") not in (True, False, "auto"):
         raise InputError(f"train.amp must be true, false or auto, got {cfg['train'].get('amp')!r}")
+    if not isinstance(cfg["data"]["degrade"], bool):
+        raise InputError(f"data.degrade must be true or false, got {cfg['data']['degrade']!r}")
     probs = cfg["data"].get("view_probs")
     if probs is not None and (len(probs) != int(cfg["data"]["max_views"]) or min(probs) < 0 or sum(probs) <= 0):
         raise InputError(f"data.view_probs must list max_views non-negative weights, got {probs!r}")

@@ -16,7 +16,8 @@ def datasets_from_config(cfg: dict, targets: tuple[str, ...] = ("voxels32",)
                          ) -> tuple[ShapeDatasetProtocol, ShapeDatasetProtocol]:
     """``(train, val)`` datasets of ``data.root`` in any registered layout (a lift3d dataset, ShapeNet-R2N2, Pix3D;
     detected by :func:`lift3d.data.readers.open_dataset`), with the ground truth ``targets``, as the ``data``
-    section says.
+    section says; ``data.degrade`` (with ``data.augment``) degrades the training views like real photos
+    (:mod:`lift3d.data.degrade`).
 
     A folder without images (ModelNet, a folder of meshes) raises :class:`~lift3d.errors.DatasetError` saying how to
     render it (``lift3d data generate --meshes``).
@@ -28,6 +29,7 @@ def datasets_from_config(cfg: dict, targets: tuple[str, ...] = ("voxels32",)
                   cache=bool(d.get("cache", False)))
     train = open_dataset(d["root"], split="train", views=1, augment=bool(d["augment"]), seed=int(cfg["seed"]),
                          **common)
+    train.degrade = bool(d["degrade"])  # photo-like degradations (with augment); val is never degraded
     val = open_dataset(d["root"], split="val", views=1, augment=False, **common)
     return train, val
 

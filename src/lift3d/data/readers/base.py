@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from lift3d.data.degrade import DegradeConfig, degrade_image, perturb_view
 from lift3d.data.preprocess import prepare_image
 from lift3d.data.protocol import SPLITS, TARGETS
 from lift3d.errors import DatasetError, InputError
@@ -69,14 +70,22 @@ class DatasetBase:
     RENDER_HINT: ClassVar[str] = "render it into a trainable lift3d dataset with `lift3d data generate --meshes {root}`"
 
     def _setup(self, root, split: str, views: int, targets, image_size: int, augment: bool, seed: int,
-               cache: bool, total_views: int) -> None:
-        """Set and check the common attributes (call once the reader knows ``total_views``)."""
+               cache: bool, total_views: int, degrade: bool = False) -> None:
+        """Set and check the common attributes (call once the reader knows ``total_views``).
+
+        ``degrade``: with ``augment``, also degrade the views like real photos (:mod:`lift3d.data.degrade`: imperfect
+        masks, blur, noise, JPEG; ranges in ``self.degrade_config``). Off by default, so a reader opened directly
+        gives clean (if jittered) views; the trainer switches it on for its training set (``data.degrade``) by
+        setting the attribute, which needs no keyword in each reader's constructor.
+        """
         self.root = Path(root)
         self.split = check_split(split)
         self.targets = check_targets(targets, self.available_targets(), f"{type(self).__name__} ({self.root})")
         self.num_views = int(views)
         self.image_size = int(image_size)
         self.augment = augment
+        self.degrade = bool(degrade)
+        self.degrade_config = DegradeConfig()
         self.seed = seed
         self.epoch = 0
         self._cache: dict | None = {} if cache else None
@@ -151,21 +160,34 @@ class DatasetBase:
     # ------------------------------------------------------------- the item
     def prepared_views(self, i: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Views ``ids`` of item ``i`` preprocessed like inference inputs -> ``images (V, 3, S, S)``,
-        ``masks (V, 1, S, S)`` float32; with ``augment`` crop and colour jitter drawn from ``(seed, epoch, i)``."""
+        ``masks (V, 1, S, S)`` float32; with ``augment`` crop and colour jitter drawn from ``(seed, epoch, i)``, and
+        with ``degrade`` too the degradations of :mod:`lift3d.data.degrade` (``masks`` is then the perturbed mask
+        each image was composited with)."""
         if len(ids) == 0:
             s = self.image_size
             return np.zeros((0, 3, s, s), np.float32), np.zeros((0, 1, s, s), np.float32)
         rng = np.random.default_rng([self.seed, self.epoch, i, 2]) if self.augment else None
+        degrade = rng is not None and self.degrade
         imgs, masks = [], []
         for v in ids:
             rgba, fg = self.read_view(i, int(v))
             jitter = rng.uniform([-0.04, -0.04, -0.08], [0.04, 0.04, 0.12]) if rng is not None else None
+            if degrade:
+                # A child stream of rng (spawning draws nothing from rng itself), so crop and colour jitter are the
+                # same with degradation on or off, and every draw is still a function of (seed, epoch, i).
+                drng = rng.spawn(1)[0]
+                # The mask is perturbed at full resolution BEFORE compositing: prepare_image then composites and
+                # crops with the imperfect mask, exactly as it would a real photo's, so removed pixels become white
+                # background, added ones show the photo there (white for renders), and image and mask stay aligned.
+                rgba, fg = perturb_view(rgba, fg, drng, self.degrade_config, self.image_size)
             try:
                 img, m = prepare_image(rgba, fg, size=self.image_size, jitter=jitter)
             except InputError as exc:
                 raise DatasetError(f"{self.root}: shape {self.describe(i)[1]}, view {int(v)}: {exc}") from exc
             if rng is not None:
                 img = color_jitter(img, rng, m)
+            if degrade:
+                img = degrade_image(img, drng, self.degrade_config)  # the whole photo: blur, noise, JPEG
             imgs.append(img)
             masks.append(m)
         return np.stack(imgs).astype(np.float32), np.stack(masks).astype(np.float32)
