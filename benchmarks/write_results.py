@@ -14,7 +14,8 @@ from pathlib import Path
 from lift3d.io.atomic import write_text_atomic
 
 DOCS = Path("docs")
-PARTS = ["results_models.md", "results_quality.md", "results_speed.md", "results_datagen.md", "results_chamfer.md"]
+PARTS = ["results_models.md", "results_quality.md", "results_appearance.md",
+         "results_speed.md", "results_datagen.md", "results_chamfer.md"]
 
 
 def _read(name: str) -> str:

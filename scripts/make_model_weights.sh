@@ -11,7 +11,6 @@ LIFT3D=${LIFT3D:-.venv/bin/lift3d}
 DATA=${DATA:-data/default}
 RUN=${RUN:-runs/$NAME}
 
-$LIFT3D data generate --shapes-per-category "${SHAPES:-150}" --views "${VIEWS:-12}" --out "$DATA" --seed "${SEED:-0}" \
-    --workers 2
+DATA="$DATA" LIFT3D="$LIFT3D" bash scripts/make_data.sh
 $LIFT3D train "configs/$NAME.yaml" --data "$DATA" --out "$RUN" --resume
 $PY benchmarks/install_weights.py --checkpoint "$RUN/final.safetensors" --data "$DATA"
