@@ -181,3 +181,51 @@ def test_negative_seed_is_a_user_error_or_valid():
     except InputError:
         return
     assert m.is_watertight
+
+
+# --- the six families added for the 13 ShapeNet classes (appended after composite) ---------------
+
+NEW_FAMILIES = ["bench", "display", "loudspeaker", "rifle", "telephone", "watercraft"]
+
+
+def test_new_families_are_appended_after_the_original_ten():
+    assert CATEGORIES[:10] == ["chair", "table", "sofa", "lamp", "mug", "bottle", "airplane", "car", "cabinet",
+                               "composite"]
+    assert CATEGORIES[10:16] == NEW_FAMILIES
+
+
+def test_original_families_are_unchanged():
+    """Seed 0 of the original families: vertex count and volume measured before the new families existed."""
+    expected = {"chair": (110, 0.036942721), "table": (40, 0.0152697693), "car": (240, 0.0896055752),
+                "mug": (214, 0.1025610503), "composite": (455, 0.108577424)}
+    for category, (n_vertices, volume) in expected.items():
+        m = make_shape(category, 0)
+        assert len(m.vertices) == n_vertices and np.isclose(m.volume, volume, rtol=1e-6)
+
+
+@pytest.mark.parametrize("category", NEW_FAMILIES)
+def test_new_family_is_valid_over_50_seeds(category):
+    extents = []
+    for seed in range(50):
+        m = make_shape(category, seed)
+        assert m.is_watertight and m.is_volume and m.volume > 0, seed
+        assert np.all(m.bounds[0] >= -0.5 - 1e-9) and np.all(m.bounds[1] <= 0.5 + 1e-9), seed
+        assert np.isclose(m.extents.max(), 1.0)
+        assert len(m.metadata["part_ids"]) == len(m.faces)
+        assert _solid_pieces(m) == 1, seed  # touching parts overlap, so every shape is one solid
+        extents.append(m.extents)
+    e = np.array(extents[:20])
+    # real variety: bounding-box proportions spread over the first 20 seeds
+    ratios = np.sort(e, axis=1)
+    assert np.ptp(ratios[:, 0]) > 0.1 and np.ptp(ratios[:, 1]) > 0.1
+    a, b = make_shape(category, 3), make_shape(category, 3)
+    assert a.vertices.tobytes() == b.vertices.tobytes() and a.faces.tobytes() == b.faces.tobytes()
+
+
+def test_new_families_orientation():
+    for seed in range(10):
+        assert int(np.argmax(make_shape("bench", seed).extents)) == 0  # length along X
+        assert int(np.argmax(make_shape("rifle", seed).extents)) == 2  # long axis along Z
+        assert int(np.argmax(make_shape("watercraft", seed).extents[[0, 2]])) == 1  # longer than wide
+        d = make_shape("display", seed)
+        assert d.extents[0] > 0.9  # the screen is the widest part
