@@ -9,7 +9,7 @@ from lift3d.data import degrade as D
 from lift3d.data.dataset import ShapeDataset
 from lift3d.data.degrade import DegradeConfig
 from lift3d.data.preprocess import prepare_image
-from lift3d.errors import InputError
+from lift3d.errors import InputError, Lift3DError
 from lift3d.train.config import load_config
 from lift3d.train.run import datasets_from_config
 
@@ -230,3 +230,11 @@ def test_config_key_reaches_the_training_set_only(tiny_dataset):
     assert not datasets_from_config(cfg)[0].degrade
     with pytest.raises(InputError, match="data.degrade"):
         load_config("configs/tiny.yaml", {"data": {"degrade": "no"}})
+
+
+def test_config_layout_picks_the_reader(tiny_dataset):
+    cfg = load_config("configs/tiny.yaml", {"data": {"root": str(tiny_dataset), "layout": "lift3d"}})
+    assert len(datasets_from_config(cfg)[0]) > 0
+    cfg = load_config("configs/tiny.yaml", {"data": {"root": str(tiny_dataset), "layout": "pix3d"}})
+    with pytest.raises(Lift3DError):
+        datasets_from_config(cfg)  # a lift3d folder read as Pix3D: the named reader is used, and refuses it

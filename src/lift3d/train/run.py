@@ -26,7 +26,7 @@ def datasets_from_config(cfg: dict, targets: tuple[str, ...] = ("voxels32",)
 
     d = cfg["data"]
     common = dict(targets=tuple(targets), image_size=int(d["image_size"]), categories=d.get("categories"),
-                  cache=bool(d.get("cache", False)))
+                  cache=bool(d.get("cache", False)), layout=d.get("layout"))  # layout None = detected
     train = open_dataset(d["root"], split="train", views=1, augment=bool(d["augment"]), seed=int(cfg["seed"]),
                          **common)
     train.degrade = bool(d["degrade"])  # photo-like degradations (with augment); val is never degraded
