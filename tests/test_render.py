@@ -112,8 +112,6 @@ def test_supersampling_antialiases_only_the_edges(sphere):
     assert np.array_equal(v1.mask, v3.mask) and np.array_equal(v1.depth, v3.depth)
 
 
-@pytest.mark.xfail(strict=True, reason="supersample=2 (the default) takes depth/mask/normals from sample (1, 1) "
-                   "of each 2x2 block, i.e. at pixel + 0.75 px, not the pixel centre; see render.render_view")
 def test_default_supersampling_keeps_geometry_at_pixel_centres():
     cam = [orbit_camera(30, 20, fit_distance(), 64, 64)]
     box = _tilted_box()

@@ -5,7 +5,7 @@ look is Lambertian with an ambient term and a faint specular highlight, one dire
 colour per part; the ``random``/``shift`` looks (:mod:`lift3d.data.appearance`) add solid textures, glossy and
 metallic materials, several coloured lights with ray-cast soft shadows and a sky/ground ambient.
 RGB is supersampled (``s x s`` rays per pixel) for anti-aliasing; depth,
-mask and normals come from the centre ray of each pixel so they stay exact.
+mask and normals come from the ray through each pixel's centre so they stay exact.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def render_view(mesh: trimesh.Trimesh, cam: Camera, light_dir: np.ndarray, face_
     prim = np.where(hit, hits["prim"], 0).astype(np.int64)
     base = face_colors[prim]
     rgb = base * (0.35 + 0.65 * lam[..., None]) + 0.15 * spec[..., None]
-    return _finish(rgb, hits, n, cam, s, background)
+    return _finish(rgb, hits, n, cam, s, background, scene)
 
 
 def _facing_normals(hits: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -141,8 +141,8 @@ def _facing_normals(hits: dict) -> tuple[np.ndarray, np.ndarray]:
     return np.where((np.sum(n * view, axis=-1) > 0)[..., None], -n, n), view
 
 
-def _finish(rgb: np.ndarray, hits: dict, n: np.ndarray, cam: Camera, s: int,
-            background: np.ndarray | None) -> RenderedView:
+def _finish(rgb: np.ndarray, hits: dict, n: np.ndarray, cam: Camera, s: int, background: np.ndarray | None,
+            scene: o3d.t.geometry.RaycastingScene) -> RenderedView:
     """Supersampled colour ``(H*s, W*s, 3)`` -> a :class:`RenderedView` (anti-aliased RGBA, exact buffers)."""
     hit = np.isfinite(hits["t"])
     alpha = hit.astype(np.float32)
@@ -155,11 +155,16 @@ def _finish(rgb: np.ndarray, hits: dict, n: np.ndarray, cam: Camera, s: int,
     else:  # un-premultiply so transparent edges keep the object's colour
         rgb = np.where(alpha[..., None] > 0, rgb / np.maximum(alpha[..., None], 1e-6), 0.0)
     rgba = np.concatenate([np.clip(rgb, 0, 1), alpha[..., None]], axis=-1)
-    c = s // 2  # centre sample of each pixel for exact geometry buffers
-    centre = (slice(c, None, s), slice(c, None, s))
-    mask = hit[centre]
-    depth = np.where(mask, hits["t"][centre], 0.0).astype(np.float32)
-    normals = np.where(mask[..., None], n[centre], 0.0).astype(np.float32)
+    if s % 2:  # odd supersampling has a sample at each pixel centre: exact geometry buffers from it
+        c = s // 2
+        centre = (slice(c, None, s), slice(c, None, s))
+        t_c, n_c = hits["t"][centre], n[centre]
+    else:  # even: cast the pixel-centre rays once more (a quarter of the supersampled rays)
+        centre_hits = _cast(scene, cam, 1)
+        t_c, n_c = centre_hits["t"], _facing_normals(centre_hits)[0]
+    mask = np.isfinite(t_c)
+    depth = np.where(mask, t_c, 0.0).astype(np.float32)
+    normals = np.where(mask[..., None], n_c, 0.0).astype(np.float32)
     return RenderedView((rgba * 255 + 0.5).astype(np.uint8), depth, mask, normals, cam)
 
 
@@ -211,7 +216,7 @@ def render_view_styled(mesh: trimesh.Trimesh, cam: Camera, appearance: Appearanc
         env = environment(refl, lighting) * base * (0.6 * metal)[:, None]
         col = base * kd[:, None] * light_sum + ks[:, None] * spec_col * spec_sum + env
         rgb[hit] = col * lighting.exposure
-    return _finish(rgb, hits, n_full, cam, s, background)
+    return _finish(rgb, hits, n_full, cam, s, background, scene)
 
 
 def render_views(mesh: trimesh.Trimesh, cameras: list, seed: int | np.random.Generator = 0,
