@@ -28,14 +28,18 @@ from model_gallery import SAMPLES, TILE, tile  # noqa: E402
 
 REAL_PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "real-photos"
 OWN = ("car.jpg", "lamp.png")
+PHOTOS = Path(__file__).resolve().parent / "photos"  # product-photo-like renders (scripts/make_photos.py)
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 LABEL = 16  # height of the file-name strip above each row
 
 
 def default_images() -> list[Path]:
-    """Every image in ``../shared/real-photos`` plus a few bundled samples."""
-    real = sorted(p for p in REAL_PHOTOS.glob("*") if p.suffix.lower() in IMAGE_EXTS) if REAL_PHOTOS.is_dir() else []
-    return real + [SAMPLES / n for n in OWN]
+    """Every image in ``../shared/real-photos``, the product-photo renders in ``benchmarks/photos`` and a few
+    bundled samples."""
+    def listed(folder: Path) -> list[Path]:
+        return sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_EXTS) if folder.is_dir() else []
+
+    return listed(REAL_PHOTOS) + listed(PHOTOS) + [SAMPLES / n for n in OWN]
 
 
 def blank(width: int, text: str = "") -> np.ndarray:
