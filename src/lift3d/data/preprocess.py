@@ -22,8 +22,9 @@ def foreground_mask(rgba: np.ndarray, tolerance: float = 0.12) -> np.ndarray:
     1. the background colour is a smooth (quadratic) function of position fitted robustly to the image border,
        so gradients and vignetting are modelled, and an object touching the border does not bias it;
     2. pixels farther than ``tolerance`` (or 2.5x the border's own noise, e.g. JPEG noise) from it are candidates;
-    3. a soft shadow on the background (the background's colour, 0.5-1x as bright, reached from the background
-       through smoothly varying pixels only) is background; a grey object has a sharp edge and stays;
+    3. a soft shadow on the background (the background's colour, 0.4-1x as bright, reached from the background
+       through smoothly varying pixels only) is background, also the shadowed floor seen between an object's
+       legs; a grey object has a sharp edge and stays;
     4. small components (speckle) are dropped, and holes are filled unless they are plainly background (the
        opening of a handle).
 
@@ -94,10 +95,17 @@ def _background_model(rgb: np.ndarray) -> tuple[np.ndarray, float]:
 def _shadow(rgb: np.ndarray, bg: np.ndarray, bg_core: np.ndarray, noise: float) -> np.ndarray:
     """Soft shadow cast on the background -> bool ``(H, W)``.
 
-    A shadow pixel has the background's chromaticity at 0.5-1x its brightness, lies where the brightness varies
-    smoothly (no sharp edge), in the lower part of the object's extent and outside the convex hull of each part
-    that is surely object, connected to the clear background only through such pixels. A grey object on a
-    white background has the first two properties but a sharp outline, which cuts it off from the background.
+    A shadow pixel has the background's chromaticity at 0.4-1x its brightness, lies where the brightness varies
+    smoothly (no sharp edge), and is connected to the clear background only through such pixels. A grey object on
+    a white background has the first two properties but a sharp outline, which cuts it off from the background.
+    Where the outline has gaps (it fades into the object's own shadow), two more rules protect the object:
+
+    * outside the convex hull of each part that is surely object, only the lower part of the object's extent can
+      be shadow (a pale part with no visible outline, like a chair's seat, stays);
+    * inside a hull, a shadow-like region is floor (seen between a table's legs, under its top) only when its
+      sharp outline mostly borders the object, not the clear background (a grey box's top and sides do), and it
+      opens onto the shadow or background below its middle through a wide gap (a box's interior reaches its
+      shadow through narrow gaps in the outline, or from its upper part).
     """
     from scipy import ndimage
 
@@ -109,27 +117,57 @@ def _shadow(rgb: np.ndarray, bg: np.ndarray, bg_core: np.ndarray, noise: float) 
     grad = np.hypot(ndimage.sobel(ratio, 0), ndimage.sobel(ratio, 1)) / 8.0
     step = ndimage.maximum_filter(ratio, 7) - ndimage.minimum_filter(ratio, 7)
     edge = ndimage.binary_dilation((step > max(0.04, 4.0 * noise)) & (grad > 0.2 * step), iterations=1)
-    candidate = (ratio >= 0.5) & (ratio < 1.05) & (chroma <= max(0.05, 2.0 * noise)) & ~edge & ~bg_core
+    candidate = (ratio >= 0.4) & (ratio < 1.05) & (chroma <= max(0.05, 2.0 * noise)) & ~edge & ~bg_core
     # What is surely object (not background, not shadow-like, or a sharp edge) protects its convex hull: a grey
     # object whose outline fades into its own shadow keeps the inside of the outline that is visible.
     core = ~candidate & ~bg_core
+    hull = np.zeros_like(bg_core)
+    low = candidate.copy()
     labels, n = ndimage.label(core, structure=np.ones((3, 3)))
     if n:
         from skimage.morphology import convex_hull_object
 
         sizes = ndimage.sum(core, labels, index=np.arange(1, n + 1))
         core = np.isin(labels, np.flatnonzero(sizes >= max(16, 1e-4 * core.size)) + 1)  # not JPEG speckle
-        candidate &= ~convex_hull_object(core, connectivity=2)
-        # A shadow lies around the object's foot: never in the upper part of what is surely object (so a pale
-        # part with no visible outline, like a chair's seat, is not taken for shadow).
+        hull = convex_hull_object(core, connectivity=2)
         rows = np.flatnonzero(core.any(axis=1))
         if len(rows):
-            candidate[: int(rows[0] + 0.55 * (rows[-1] - rows[0]))] = False
-    labels, n = ndimage.label(candidate | bg_core)
+            low[: int(rows[0] + 0.55 * (rows[-1] - rows[0]))] = False
+    free = low & ~hull
+    inside, m = ndimage.label(candidate & hull)
+    if m:
+        free |= _floor_in_hull(inside, m, edge & core, free | bg_core, bg_core)[inside] & candidate
+    labels, n = ndimage.label(free | bg_core)
     if n == 0:
         return np.zeros_like(bg_core)
     touching = np.unique(labels[bg_core])
-    return np.isin(labels, touching[touching > 0]) & candidate
+    return np.isin(labels, touching[touching > 0]) & free
+
+
+def _floor_in_hull(inside: np.ndarray, m: int, rim: np.ndarray, open_: np.ndarray, bg_core: np.ndarray
+                   ) -> np.ndarray:
+    """Which of the ``m`` labelled shadow-like regions inside object hulls are floor -> bool ``(m + 1,)``.
+
+    ``rim`` is the object's sharp outline, ``open_`` the shadow and background a region may open onto. A region
+    is floor when at most 70% of the outline within 2 px of it has the clear background within 4 px, and the
+    pixels of ``open_`` touching it below its centroid number at least half the square root of its area.
+    """
+    from scipy import ndimage
+
+    size = np.bincount(inside.ravel(), minlength=m + 1)
+    owner = ndimage.maximum_filter(inside, 5)
+    rim = rim & (owner > 0)
+    facing = rim & ndimage.binary_dilation(bg_core, iterations=4)
+    outline = np.bincount(owner[rim], minlength=m + 1)
+    to_bg = np.bincount(owner[facing], minlength=m + 1)
+    ys = np.indices(inside.shape)[0]
+    cy = np.bincount(inside.ravel(), ys.ravel(), minlength=m + 1) / np.maximum(size, 1)
+    touch = ndimage.maximum_filter(inside, 3)
+    gap = (touch > 0) & (inside == 0) & open_
+    below = np.bincount(touch[gap], ys[gap] > cy[touch[gap]], minlength=m + 1)
+    floor = (to_bg <= 0.7 * np.maximum(outline, 1)) & (below >= 0.5 * np.sqrt(size))
+    floor[0] = False
+    return floor
 
 
 def _largest_components(mask: np.ndarray, keep_fraction: float = 0.05,
