@@ -40,7 +40,7 @@ def score_sets(checkpoint: str, sets: dict[str, str], views: list[int], limit: i
         test = open_dataset(root, split="test", targets=task.targets, image_size=int(cfg["data"]["image_size"]))
         out[name] = {v: task.evaluate(model, test, views=v, threshold=level, limit=limit) for v in views}
     return out, {"model": cfg["model"]["name"], "score": task.score, "threshold": level,
-                 "epoch": meta.get("epoch")}
+                 "epoch": meta.get("epoch"), "checkpoint": checkpoint}
 
 
 def report(results: dict, info: dict, sets: dict[str, str]) -> tuple[str, dict]:
@@ -70,7 +70,8 @@ def report(results: dict, info: dict, sets: dict[str, str]) -> tuple[str, dict]:
                          + f" | **{np.mean(list(d.values())):+.3f}** |")
         delta = ("\nWhat the unseen look costs (shift minus plain, same shapes):\n\n| views | " + " | ".join(cats)
                  + " | **mean** |\n|---|" + "---:|" * (len(cats) + 1) + "\n" + "\n".join(lines) + "\n")
-    text = (f"## Appearance shift: {info['model']} model\n\n{info['score']} per category on the held-out test shapes"
+    text = (f"## Appearance shift: {info['model']} model (`{info['checkpoint']}`)\n\n"
+            f"{info['score']} per category on the held-out test shapes"
             f" of each test set (epoch {info['epoch']}, threshold {info['threshold']:.2f}); 'original 10' is the "
             f"mean over the families the first shipped model was trained on.\n\n{head}{rows}{delta}")
     return text, summary
@@ -84,6 +85,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N test shapes (smoke runs)")
     ap.add_argument("--out", default="docs/results_appearance.md")
     ap.add_argument("--json", default="docs/results_appearance.json")
+    ap.add_argument("--title", default="Appearance shift")
+    ap.add_argument("--intro", default="The same held-out test shapes rendered three ways (see "
+                    "`benchmarks/bench_appearance.py`).")
     args = ap.parse_args()
     torch.set_num_threads(2)
     sets = dict(s.split("=", 1) for s in args.set)
@@ -94,10 +98,9 @@ def main() -> None:
         results, info = score_sets(ckpt, sets, views, args.limit)
         text, summ = report(results, info, sets)
         texts.append(text)
-        summary[info["model"]] = summ
+        summary[f"{info['model']}:{ckpt}"] = summ
         print(text, flush=True)
-    body = ("# Appearance shift\n\nThe same held-out test shapes rendered three ways (see "
-            "`benchmarks/bench_appearance.py`). Generated in " + f"{time.time() - t0:.0f} s.\n\n" + "\n".join(texts))
+    body = f"# {args.title}\n\n{args.intro} Generated in {time.time() - t0:.0f} s.\n\n" + "\n".join(texts)
     write_text_atomic(args.out, body)
     write_text_atomic(args.json, json.dumps(summary, indent=1))
     print(f"wrote {args.out} and {args.json}")

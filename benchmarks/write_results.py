@@ -14,7 +14,7 @@ from pathlib import Path
 from lift3d.io.atomic import write_text_atomic
 
 DOCS = Path("docs")
-PARTS = ["results_models.md", "results_quality.md", "results_appearance.md",
+PARTS = ["results_models.md", "results_quality.md", "results_appearance.md", "results_appearance_unseen.md",
          "results_speed.md", "results_datagen.md", "results_chamfer.md"]
 
 
@@ -42,12 +42,24 @@ def readme_block() -> str:
         f"Speed on 2 CPU cores, batch 1: model forward {fwd.group(1) if fwd else '?'} ms per view, image file to "
         f"GLB file {e2e.group(1) if e2e else '?'} ms. Per-category tables: [`docs/results.md`](docs/results.md).",
     ]
+    looks = DOCS / "results_appearance.json"
+    if looks.is_file():
+        a = next(iter(json.loads(looks.read_text()).values()))
+        lines += ["", "The same test shapes in three looks (`benchmarks/bench_appearance.py`, "
+                  "[`docs/results_appearance.md`](docs/results_appearance.md)), mean IoU from 1 / 4 views:", "",
+                  "| look | 1 view | 4 views |", "|---|---:|---:|",
+                  *[f"| {name} | {a[f'{key}_1v']['score']:.3f} | {a[f'{key}_4v']['score']:.3f} |" for key, name in
+                    (("photo", "photo-like (the training look)"), ("plain", "plain (flat colours, one light)"),
+                     ("shift", "held-out look (textures and lights never trained on)"))],
+                  "", f"The held-out look costs {-a['shift_minus_plain_1v']:.3f} IoU from one view and "
+                  f"{-a['shift_minus_plain_4v']:.3f} from four against the plain look (same shapes)."]
     models = DOCS / "results_models.json"
     if models.is_file():
         res = json.loads(models.read_text())
+        note = res.pop("_note", "")
         lines += ["", "All shipped models and the baselines through one evaluation (output mesh voxelised like the "
                   "ground truth for IoU; surface points for Chamfer-L1 and F-score; "
-                  "[`docs/results_models.md`](docs/results_models.md)):", "",
+                  f"[`docs/results_models.md`](docs/results_models.md)){note}:", "",
                   "| method | IoU | Chamfer-L1 | F-score@0.01 | F-score@0.02 | normal consistency |",
                   "|---|---:|---:|---:|---:|---:|",
                   *[f"| {k} | {r['iou']:.3f} | {r['chamfer_l1']:.4f} | {r['fscore@0.01']:.3f} | "
