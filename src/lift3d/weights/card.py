@@ -29,18 +29,33 @@ def write_model_card(path: str | os.PathLike, config: dict, meta: dict, report: 
 
 {model_cls.describe(config)} Same weights for 1..N views. Stored as float16 safetensors.
 
-**Training data**: procedural shapes from `lift3d.data.shapes` (10 categories), rendered headless by
-`lift3d data generate` (`{data}`), split **by shape** 80/10/10 (seed {config['seed']}), ground truth as
+**Training data**: {_data_line(data)}, split **by shape** 80/10/10 (seed {config['seed']}), ground truth as
 {voxels}. No third-party data.
 
 **Reproduce**: `{command}`. Seed {config['seed']}, 2 CPU cores.
 
 **Training**: {training}
 
-**Limitations**: trained only on synthetic procedural shapes with simple shading; real photos of other object
-kinds reconstruct as the nearest shape family it knows. Single images give no camera: the output is in the
+**Limitations**: trained only on synthetic procedural shapes (rendered with randomised textures, materials and
+lights when the data's look is `random`); real photos of other object kinds reconstruct as the nearest shape
+family it knows. Single images give no camera: the output is in the
 canonical object frame. The object must be separable from the background (alpha, plain colour, or --mask).
 
 {report}
 """
     write_text_atomic(path, text)
+
+
+def _data_line(data: str) -> str:
+    """What the dataset folder ``data`` holds, from its manifest (families, look), for the card."""
+    from lift3d.data.dataset import read_manifest
+    from lift3d.errors import DatasetError
+
+    try:
+        m = read_manifest(data)
+    except DatasetError:
+        return f"the dataset in `{data}`"
+    look = m.get("appearance", "plain")
+    return (f"{len(m['shapes'])} procedural shapes from `lift3d.data.shapes` in {len(m['categories'])} families "
+            f"({', '.join(m['categories'])}) x {m['views']} views, rendered headless by `lift3d data generate` "
+            f"(`{data}`) in the `{look}` look")
