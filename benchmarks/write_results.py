@@ -65,11 +65,12 @@ def readme_block() -> str:
                   *[f"| {k} | {r['iou']:.3f} | {r['chamfer_l1']:.4f} | {r['fscore@0.01']:.3f} | "
                     f"{r['fscore@0.02']:.3f} | {r['normal_consistency']:.3f} |" for k, r in res.items()]]
     gen = _read("results_datagen.md")
-    gen_t = re.search(r"\| 100 x 12 \| 128 x 128 \| 2 \| ([\d.]+ s) \|", gen)
+    gen_t = re.search(r"\| random \| (\d+) x 12 \| 128 x 128 \| 2 \| ([\d.]+ s) \|", gen)
     cham = _read("results_chamfer.md")
     cham_t = re.search(r"100,000 x 100,000 \| KD-tree[^|]*\| ([\d.]+ s) \| (\d+ MB)", cham)
     if gen_t:
-        lines.append(f"\nData generation: 100 shapes x 12 views at 128 px with 2 workers in {gen_t.group(1)}.")
+        lines.append(f"\nData generation (photo-like look): {gen_t.group(1)} shapes x 12 views at 128 px with 2 "
+                     f"workers in {gen_t.group(2)}.")
     if cham_t:
         lines.append(f"\nChamfer-L1 of 100k x 100k points (KD-tree): {cham_t.group(1)}, peak {cham_t.group(2)}.")
     return "\n".join(lines)
