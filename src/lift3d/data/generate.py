@@ -183,7 +183,7 @@ def _check_resume(out: Path, settings: dict) -> None:
                                  "generate into a new folder")
 
 
-def _build_tasks(out: Path, categories, shapes_per_category: int, seed: int, mesh_source, common: dict
+def _build_tasks(categories, shapes_per_category: int, seed: int, mesh_source, common: dict
                  ) -> tuple[list[str], list[ShapeTask]]:
     """The categories and one :class:`ShapeTask` per shape (procedural or from a mesh folder)."""
     from lift3d.data.shapes import CATEGORIES
@@ -257,7 +257,7 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
     common = dict(out=str(out), views=views, image_size=image_size, voxel_res=tuple(voxel_res),
                   voxel_mode=voxel_mode, points=points, occ_samples=occ_samples, elevation=tuple(elevation),
                   up=up, appearance=appearance)
-    cats, tasks = _build_tasks(out, categories, shapes_per_category, seed, mesh_source, common)
+    cats, tasks = _build_tasks(categories, shapes_per_category, seed, mesh_source, common)
     by_cat: dict[str, list[str]] = {}
     for t in tasks:
         by_cat.setdefault(t.category, []).append(t.shape_id)
