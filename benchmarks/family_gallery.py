@@ -9,6 +9,8 @@ then one in the ``plain`` look and one in the held-out ``shift`` look, all from 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -16,7 +18,9 @@ from PIL import Image, ImageDraw
 from lift3d.data.generate import CAMERAS, ELEVATION
 from lift3d.data.render import random_cameras, render_views
 from lift3d.data.shapes import CATEGORIES, make_shape
-from lift3d.io.atomic import atomic_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from model_gallery import save_with_header  # noqa: E402
 
 
 def family_row(category: str, n: int, size: int) -> np.ndarray:
@@ -43,15 +47,11 @@ def main() -> None:
         strip = Image.new("RGB", (label, args.size), "white")
         ImageDraw.Draw(strip).text((4, args.size // 2 - 6), cat, fill="black")
         rows.append(np.concatenate([np.asarray(strip), row], axis=1))
-    head = Image.new("RGB", (rows[0].shape[1], 16), "white")
-    draw = ImageDraw.Draw(head)
-    draw.text((label + 4, 2), "random look (training)", fill="black")
-    draw.text((label + args.per_family * args.size + 4, 2), "plain", fill="black")
-    draw.text((label + (args.per_family + 1) * args.size + 4, 2), "shift (held out)", fill="black")
-    img = np.concatenate([np.asarray(head)] + rows, axis=0)
-    with atomic_path(args.out) as tmp:
-        Image.fromarray(img).save(tmp, format="PNG", optimize=True)
-    print(f"wrote {args.out} ({img.shape[1]}x{img.shape[0]})")
+    img = np.concatenate(rows, axis=0)
+    save_with_header(img, [(label + 4, "random look (training)"),
+                           (label + args.per_family * args.size + 4, "plain"),
+                           (label + (args.per_family + 1) * args.size + 4, "shift (held out)")], args.out, height=16)
+    print(f"wrote {args.out} ({img.shape[1]}x{img.shape[0] + 16})")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,17 @@ def tile(rgba: np.ndarray) -> np.ndarray:
     return np.asarray(canvas.convert("RGB"))
 
 
+def save_with_header(grid: np.ndarray, labels: list[tuple[int, str]], out: str, height: int = 24) -> None:
+    """Write RGB ``grid (H, W, 3)`` as a PNG (atomically) under a white strip of ``height`` px with ``labels``
+    (x position, text)."""
+    head = Image.new("RGB", (grid.shape[1], height), (255, 255, 255))
+    draw = ImageDraw.Draw(head)
+    for x, text in labels:
+        draw.text((x, (height - 12) // 2), text, fill=(0, 0, 0))
+    with atomic_path(out) as tmp:
+        Image.fromarray(np.concatenate([np.asarray(head), grid], axis=0)).save(tmp, format="PNG")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="docs/models.png")
@@ -51,14 +62,8 @@ def main() -> None:
             cells.append(strip)
         rows.append(np.concatenate(cells, axis=1))
     grid = np.concatenate(rows, axis=0)
-    head = Image.new("RGB", (grid.shape[1], 24), (255, 255, 255))
-    draw = ImageDraw.Draw(head)
-    draw.text((8, 6), "input", fill=(0, 0, 0))
-    for i, n in enumerate(names):
-        draw.text((TILE + i * 3 * TILE + 8, 6), f"--model {n}", fill=(0, 0, 0))
-    out = Image.fromarray(np.concatenate([np.asarray(head), grid], axis=0))
-    with atomic_path(args.out) as tmp:
-        out.save(tmp, format="PNG")
+    save_with_header(grid, [(8, "input")] + [(TILE + i * 3 * TILE + 8, f"--model {n}") for i, n in enumerate(names)],
+                     args.out)
     print(f"wrote {args.out} ({', '.join(names)})")
 
 

@@ -21,10 +21,9 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lift3d.data.render import render_turntable  # noqa: E402
 from lift3d.errors import Lift3DError  # noqa: E402
-from lift3d.io.atomic import atomic_path  # noqa: E402
 from lift3d.io.images import load_image  # noqa: E402
 from lift3d.reconstruct.pipeline import Reconstructor, shipped_checkpoint  # noqa: E402
-from model_gallery import SAMPLES, TILE, tile  # noqa: E402
+from model_gallery import SAMPLES, TILE, save_with_header, tile  # noqa: E402
 
 REAL_PHOTOS = Path(__file__).resolve().parent.parent.parent / "shared" / "real-photos"
 OWN = ("car.jpg", "lamp.png")
@@ -107,15 +106,9 @@ def main() -> None:
         rows.append(row(p, models, args.views))
         print(f"  {p.name}", flush=True)
     grid = np.concatenate(rows, axis=0)
-    head = Image.new("RGB", (grid.shape[1], 24), (255, 255, 255))
-    draw = ImageDraw.Draw(head)
-    draw.text((8, 6), "original", fill=(0, 0, 0))
-    draw.text((TILE + 8, 6), "model input", fill=(0, 0, 0))
-    for i, n in enumerate(models):
-        draw.text((2 * TILE + i * args.views * TILE + 8, 6), f"--model {n}", fill=(0, 0, 0))
-    out = Image.fromarray(np.concatenate([np.asarray(head), grid], axis=0))
-    with atomic_path(args.out) as tmp:
-        out.save(tmp, format="PNG")
+    labels = [(8, "original"), (TILE + 8, "model input")]
+    labels += [(2 * TILE + i * args.views * TILE + 8, f"--model {n}") for i, n in enumerate(models)]
+    save_with_header(grid, labels, args.out)
     print(f"wrote {args.out} ({len(images)} images x {', '.join(models)})")
 
 

@@ -46,10 +46,10 @@ def photo(family: str, seed: int, texture: str | None, azimuth: float, elevation
     scene_mesh = trimesh.util.concatenate([mesh, floor])
     n_parts = int(parts.max()) + 1
     look = sample_appearance(rng, n_parts + 1, "random")
-    white = np.array([[0.93, 0.93, 0.93], [0.93, 0.93, 0.93]], np.float32)
-    look.materials[n_parts] = Material("flat", white, 1.0, np.array([0.0, 1.0, 0.0]), np.zeros(3))
+    white = Material("flat", np.full((2, 3), 0.93, np.float32), 1.0, np.array([0.0, 1.0, 0.0]), np.zeros(3))
+    look.materials[n_parts] = white  # the floor
     if texture == "white":
-        look.materials[:n_parts] = [Material("flat", white, 1.0, np.array([0.0, 1.0, 0.0]), np.zeros(3))] * n_parts
+        look.materials[:n_parts] = [white] * n_parts
     elif texture is not None:
         for m in look.materials[:n_parts]:
             m.texture = texture
