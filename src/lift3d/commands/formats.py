@@ -26,12 +26,16 @@ def convert(
                                         "(the grid covers that cube). Other conversions keep coordinates."),
     level: float = typer.Option(0.5, "--level", help="Iso-level for voxels -> mesh (marching cubes)."),
 ) -> None:
-    """Convert between mesh, point cloud and voxel formats."""
+    """Convert between mesh, point cloud and voxel formats (input sizes within docs/limits.md)."""
+    from lift3d import limits
     from lift3d.io import extensions, kind_of, read_any, write_any
+    from lift3d.io.paths import check_outputs
 
     out_kind = kind_of(dst, for_output=True)
-    if src.resolve() == dst.resolve():
-        raise InputError("input and output are the same file")
+    limits.check_number(res, "--res", 1, limits.VOXEL_RESOLUTION)
+    limits.check_number(points, "--points", 1, limits.POINTS)
+    limits.check_number(level, "--level", 0, 1, lo_open=True, hi_open=True)
+    check_outputs([dst], [src])
     kind, obj = read_any(src)
     if kind == "image":
         raise InputError(f"{src} is an image; `lift3d reconstruct` makes a 3D model from images")
@@ -60,7 +64,22 @@ def _to_mesh(kind: str, obj, level: float):
         return mesh
     from lift3d.geometry.surface import points_to_mesh
 
+    _check_spread(obj[0])
     return points_to_mesh(obj[0], obj[1])
+
+
+def _check_spread(points) -> None:
+    """Refuse points ``(N, 3)`` that span no volume (all on one line or one plane): no surface goes through them."""
+    import numpy as np
+
+    pts = np.asarray(points, np.float64)
+    if len(pts) < 10:
+        raise InputError(f"need at least 10 points to build a surface, got {len(pts)}")
+    centred = pts - pts.mean(axis=0)
+    spread = np.linalg.eigvalsh(centred.T @ centred)  # ascending; coordinates are within limits.COORDINATE
+    if spread[-1] <= 0 or spread[0] <= 1e-10 * spread[-1]:
+        shape = "one point" if spread[-1] <= 0 else "one line" if spread[1] <= 1e-10 * spread[-1] else "one plane"
+        raise InputError(f"the {len(pts)} points all lie on {shape}: no surface can be built through them")
 
 
 def _to_points(kind: str, obj, n: int, level: float) -> tuple:
@@ -106,7 +125,11 @@ def info(file: Path = typer.Argument(..., help="A mesh, point cloud, voxel or im
         typer.echo(f"points: {len(pts)}\nnormals: {normals is not None}\ncolors: {colors is not None}")
         typer.echo(f"bounds: {fmt(pts.min(0))} .. {fmt(pts.max(0))}")
     elif kind == "image":
-        typer.echo(f"size: {obj.shape[1]}x{obj.shape[0]}\ntransparent: {bool((obj[..., 3] < 255).any())}")
+        from lift3d.io.images import image_size
+
+        w, h = image_size(file)
+        scaled = "" if (w, h) == (obj.shape[1], obj.shape[0]) else f" (working size {obj.shape[1]}x{obj.shape[0]})"
+        typer.echo(f"size: {w}x{h}{scaled}\ntransparent: {bool((obj[..., 3] < 255).any())}")
     else:
         occ = obj.occupancy
         typer.echo(f"dims: {'x'.join(map(str, occ.shape))}\noccupied: {int(occ.sum())} "

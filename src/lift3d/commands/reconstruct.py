@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lift3d.errors import InputError
+from lift3d.errors import InputError, Lift3DError
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +18,8 @@ def reconstruct(
     output: Path = typer.Option(..., "-o", "--output",
                                 help="Output file; the extension picks the format: .glb .gltf .obj .ply .stl .off "
                                      "(mesh), .binvox .npz (voxels), .pcd .xyz (points). With several images and "
-                                     "no --views, a folder that gets one .glb per image (or --format)."),
+                                     "no --views, a folder that gets one .glb per image (or --format; a repeated "
+                                     "name gets _2, _3...)."),
     views: bool = typer.Option(False, "--views", help="The images are views of ONE object: fuse them."),
     masks: list[Path] = typer.Option(None, "--mask", help="Foreground mask per image (white = object)."),
     model_name: str = typer.Option(None, "--model", help="Shipped model: voxel (default), points or occupancy "
@@ -35,43 +36,81 @@ def reconstruct(
     threads: int = typer.Option(None, "--threads", help="CPU threads for the network."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
-    """Reconstruct a 3D model from one image, or from several views of one object (--views)."""
+    """Reconstruct a 3D model from one image, or from several views of one object (--views).
+
+    Images of any size are downscaled while decoded to the working size (LIFT3D_MAX_IMAGE_SIDE, default 1024 px;
+    docs/limits.md). All or nothing: every output (one per image without --views, and --preview) is written only
+    when all of them are complete; an error on any image leaves no output at all, names that image and says
+    nothing was written. An output may not be one of the inputs, whatever its extension.
+    """
     from lift3d.io import check_output_path
+    from lift3d.io.atomic import all_or_nothing
     from lift3d.io.images import load_image, load_mask
+    from lift3d.io.paths import check_outputs
+    from lift3d.limits import check_number
     from lift3d.reconstruct.outputs import object_color, write_reconstruction
     from lift3d.reconstruct.pipeline import Reconstructor, shipped_checkpoint
 
     if masks and len(masks) != len(images):
         raise InputError(f"{len(masks)} --mask given for {len(images)} images")
-    if views or len(images) == 1:
-        jobs = [(list(range(len(images))), check_output_path(output))]
-    else:
+    if checkpoint is not None and model_name is not None:
+        raise InputError("give --model or --checkpoint, not both")
+    check_number(smooth, "--smooth", 0, 1000)
+    if threads is not None:
+        check_number(threads, "--threads", 1, 1024)
+    folder = not views and len(images) > 1
+    if folder:
+        if output.exists() and not output.is_dir():
+            raise InputError(f"with several images and no --views, -o names a folder, but {output} is a file")
         ext = "." + fmt.lower().lstrip(".")
-        jobs = [([i], check_output_path(output / f"{img.stem}{ext}")) for i, img in enumerate(images)]
+        jobs = [([i], check_output_path(output / f"{stem}{ext}")) for i, stem in enumerate(_unique_stems(images))]
+    else:
+        jobs = [(list(range(len(images))), check_output_path(output))]
     if preview is not None and preview.suffix.lower() != ".png":
         raise InputError(f"--preview must be a .png file, got {preview}")
+    previews = [None if preview is None else preview if len(jobs) == 1 else
+                preview.with_name(f"{out.stem}_{preview.name}") for _, out in jobs]
+    # Every output is checked against every input before anything is read, computed or written.
+    check_outputs([out for _, out in jobs] + [p for p in previews if p is not None],
+                  [*images, *(masks or []), checkpoint], create_folder=folder)
 
     # Read and validate every input before loading the model or writing anything.
     rgbas = [load_image(p) for p in images]
     mask_arrays = [load_mask(m, im.shape[:2]) for m, im in zip(masks, rgbas, strict=True)] if masks else None
-    if checkpoint is not None and model_name is not None:
-        raise InputError("give --model or --checkpoint, not both")
     model = Reconstructor(checkpoint if checkpoint is not None else shipped_checkpoint(model_name), threads=threads)
     options = {} if resolution is None else {"resolution": resolution}
     model.task.check_options(options)
     model.check_threshold(threshold)
-    for idx, out in jobs:
-        sel_masks = [mask_arrays[i] for i in idx] if mask_arrays else None
-        rec = model.reconstruct([rgbas[i] for i in idx], sel_masks, threshold=threshold, smooth_iterations=smooth,
-                                **options)
-        tint = object_color(rgbas[idx[0]], sel_masks[0] if sel_masks else None) if color else None
-        write_reconstruction(rec, out, color=tint)
-        if preview is not None and rec.mesh is not None:
-            from lift3d.reconstruct.preview import write_turntable
+    report = []
+    with all_or_nothing() as stage:
+        for (idx, out), prev in zip(jobs, previews, strict=True):
+            sel_masks = [mask_arrays[i] for i in idx] if mask_arrays else None
+            try:
+                rec = model.reconstruct([rgbas[i] for i in idx], sel_masks, threshold=threshold,
+                                        smooth_iterations=smooth, **options)
+                tint = object_color(rgbas[idx[0]], sel_masks[0] if sel_masks else None) if color else None
+                write_reconstruction(rec, stage(out), color=tint)
+                if prev is not None and rec.mesh is not None:
+                    from lift3d.reconstruct.preview import write_turntable
 
-            write_turntable(rec.mesh, preview if len(jobs) == 1 else preview.with_name(f"{out.stem}_{preview.name}"),
-                            color=tint)
-        if not quiet:
+                    write_turntable(rec.mesh, stage(prev), color=tint)
+            except Lift3DError as exc:
+                if len(jobs) == 1:
+                    raise
+                raise type(exc)(f"{images[idx[0]]}: {exc} (no output written: all or nothing)") from exc
             faces = 0 if rec.mesh is None else len(rec.mesh.faces)
             ms = {k: f"{v * 1000:.0f} ms" for k, v in rec.timings.items()}
-            typer.echo(f"{out}: {len(idx)} view(s), {rec.summary()}, {faces} faces ({ms})")
+            report.append(f"{out}: {len(idx)} view(s), {rec.summary()}, {faces} faces ({ms})")
+    if not quiet:
+        for line in report:
+            typer.echo(line)
+
+
+def _unique_stems(images: list[Path]) -> list[str]:
+    """Output names for a folder of results: each image's stem, ``_2``, ``_3``... on a repeated one."""
+    seen: dict[str, int] = {}
+    out = []
+    for img in images:
+        seen[img.stem] = seen.get(img.stem, 0) + 1
+        out.append(img.stem if seen[img.stem] == 1 else f"{img.stem}_{seen[img.stem]}")
+    return out

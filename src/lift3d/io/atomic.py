@@ -8,12 +8,15 @@ binary file object, which gets the bytes only once they are complete (:func:`ato
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from lift3d.errors import InputError
 
 Target = str | os.PathLike | BinaryIO
 """Where a writer puts its bytes: a file path (written atomically) or a binary file object (``write(bytes)``)."""
@@ -28,26 +31,91 @@ def _umask() -> int:
 _UMASK = _umask()  # read once: os.umask can only be read by setting it, which is not thread-safe
 
 
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO,
+                errno.ENOENT, errno.ENOTDIR, errno.EISDIR}
+
+
+def _cannot_write(target: Path, exc: OSError) -> InputError:
+    """An OS error while writing ``target`` (no space, read-only, no such folder...) as one line for the user."""
+    return InputError(f"cannot write {target}: {exc.strerror or exc}")
+
+
+def _temp_beside(target: Path, suffix: str | None = None) -> Path:
+    """A new empty temporary file in ``target``'s folder (created if missing), named like it (same suffix)."""
+    sfx = suffix if suffix is not None else "".join(target.suffixes[-1:])
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{sfx}", dir=target.parent)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from exc
+    os.close(fd)
+    return Path(tmp)
+
+
+def _publish(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` the mode a plain ``open()`` would (mkstemp makes 0600) and rename it over ``target``."""
+    try:
+        if tmp.exists():
+            tmp.chmod(0o666 & ~_UMASK)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from exc
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success rename it to ``path``.
 
     The temporary name keeps the target's suffix (or ``suffix``) so libraries that pick a format from
-    the extension still work. On any exception the temporary file is removed and nothing is renamed.
+    the extension still work. On any exception the temporary file is removed and nothing is renamed. An OS error
+    a user can act on (no space, read-only or missing folder, the target is a folder) becomes an
+    :class:`~lift3d.errors.InputError` naming the target.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    sfx = suffix if suffix is not None else "".join(target.suffixes[-1:])
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{sfx}", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = _temp_beside(target, suffix)
     try:
-        yield tmp_path
-        if tmp_path.exists():  # mkstemp makes 0600; give the file the mode a plain open() would
-            tmp_path.chmod(0o666 & ~_UMASK)
-        os.replace(tmp_path, target)
+        try:
+            yield tmp_path
+        except OSError as exc:
+            if exc.errno in _DISK_ERRORS:
+                raise _cannot_write(target, exc) from exc
+            raise
+        _publish(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def all_or_nothing() -> Iterator[Callable[[str | os.PathLike], Path]]:
+    """Write several files as one: yields ``stage(path) -> temporary path``; write each output to its temporary
+    path. When the block ends without an error every temporary file is renamed over its target; on any error all
+    of them are removed (and folders made for them, when left empty), so no output of the block is written.
+
+    The renames happen only once every output is complete and are each atomic (a crash during the renames, a
+    matter of microseconds, is the one window in which some outputs can be new and others not).
+    """
+    staged: list[tuple[Path, Path]] = []
+    made: list[Path] = []
+
+    def stage(path: str | os.PathLike) -> Path:
+        target = Path(path)
+        missing = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
+        tmp = _temp_beside(target)
+        made.extend(missing)  # innermost first
+        staged.append((tmp, target))
+        return tmp
+
+    try:
+        yield stage
+        for tmp, target in staged:
+            _publish(tmp, target)
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty
         raise
 
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from lift3d.errors import FormatError, InputError
 from lift3d.io.atomic import Target, atomic_path, is_stream, write_output
+from lift3d.io.checks import check_header, check_mesh
 from lift3d.io.formats import FORMATS, FileFormat, extensions, target_ext
 
 if TYPE_CHECKING:
@@ -20,8 +21,10 @@ if TYPE_CHECKING:
 def load_mesh(path: str | os.PathLike) -> trimesh.Trimesh:
     """Read a mesh file -> one ``trimesh.Trimesh`` (scenes are concatenated, transforms applied).
 
-    Raises :class:`InputError` for a missing file or unknown extension and :class:`FormatError` for bytes
-    that are not a mesh, an empty mesh or non-finite vertices.
+    Raises :class:`InputError` for a missing file or unknown extension and :class:`FormatError` naming the file for
+    bytes that are not a mesh, a header that promises more than the file holds, counts over the limits
+    (:data:`lift3d.limits.MESH_FACES`, :data:`~lift3d.limits.MESH_VERTICES`), an empty mesh, NaN, infinite or
+    absurd coordinates (:data:`~lift3d.limits.COORDINATE`), or a mesh with no surface (all faces zero-area).
     """
     import trimesh
 
@@ -32,16 +35,17 @@ def load_mesh(path: str | os.PathLike) -> trimesh.Trimesh:
     known = extensions("mesh", readable=True)
     if ext not in known:
         raise InputError(f"unknown mesh format {ext or '(none)'!r} for {p}; use one of {', '.join(known)}")
+    check_header(p)
     try:
-        loaded = trimesh.load(p, force="mesh", process=False)
+        with np.errstate(all="ignore"):  # absurd values are refused below, with a message, not a warning
+            loaded = trimesh.load(p, force="mesh", process=False)
     except Exception as exc:  # trimesh raises many exception types for malformed files
         raise FormatError(f"{p} is not a readable {ext[1:].upper()} mesh: {exc.__class__.__name__}: {exc}") from exc
     if isinstance(loaded, trimesh.Scene):
         loaded = loaded.to_mesh() if loaded.geometry else trimesh.Trimesh()
     if not isinstance(loaded, trimesh.Trimesh) or len(loaded.vertices) == 0 or len(loaded.faces) == 0:
         raise FormatError(f"{p} contains no triangles (empty mesh or not a mesh file)")
-    if not np.isfinite(loaded.vertices).all():
-        raise FormatError(f"{p} has NaN or infinite vertex coordinates")
+    check_mesh(loaded, str(p))
     loaded.merge_vertices()  # STL stores three corners per face: weld them so topology (watertight) is right
     return loaded
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lift3d import limits
 from lift3d.errors import FormatError, InputError
 from lift3d.io.atomic import Target, atomic_output, is_stream, write_output
+from lift3d.io.checks import check_header, ply_header
 from lift3d.io.formats import FORMATS, FileFormat, extensions, target_ext
 from lift3d.io.meshes import load_mesh, save_mesh
 
@@ -25,17 +28,25 @@ def load_points(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None,
     if not p.is_file():
         raise InputError(f"file not found: {p}")
     ext = p.suffix.lower()
+    check_header(p, "points")
     if ext == ".xyz":
         try:
-            arr = np.loadtxt(p, dtype=np.float64, ndmin=2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "input contained no data": refused below
+                arr = np.loadtxt(p, dtype=np.float64, ndmin=2, max_rows=int(limits.POINTS.value) + 1)
         except ValueError as exc:
             raise FormatError(f"{p} is not an XYZ point file: {exc}") from exc
-        if arr.shape[1] not in (3, 6) or len(arr) == 0:
+        if len(arr) == 0:
+            raise FormatError(f"{p} contains no points")
+        limits.POINTS.check(len(arr), str(p), FormatError)  # stopped reading one row past the limit
+        if arr.shape[1] not in (3, 6):
             raise FormatError(f"{p}: expected 3 or 6 numbers per line, got {arr.shape[1]}")
         pts, normals, colors = arr[:, :3], (arr[:, 3:6] if arr.shape[1] == 6 else None), None
     elif ext in (".ply", ".pcd"):
         import open3d as o3d
 
+        if ext == ".pcd":
+            _check_pcd_header(p)
         pcd = o3d.io.read_point_cloud(str(p), format="auto")
         pts = np.asarray(pcd.points)
         if len(pts) == 0:
@@ -45,10 +56,21 @@ def load_points(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None,
     else:
         known = extensions("points", readable=True)
         raise InputError(f"unknown point cloud format {ext!r} for {p}; use one of {', '.join(known)}")
-    if not np.isfinite(pts).all():
-        raise FormatError(f"{p} has NaN or infinite coordinates")
+    limits.POINTS.check(len(pts), str(p), FormatError)
+    limits.check_coordinates(pts, str(p), FormatError)
     as32 = (lambda a: None if a is None else np.asarray(a, np.float32))  # noqa: E731
     return as32(pts), as32(normals), as32(colors)
+
+
+def _check_pcd_header(p: Path) -> None:
+    """A PCD header's ``POINTS n`` against :data:`lift3d.limits.POINTS`, before Open3D allocates for it."""
+    with open(p, "rb") as f:
+        for line in f.read(4096).decode("latin-1").splitlines():
+            parts = line.split()
+            if parts[:1] == ["POINTS"] and len(parts) == 2 and parts[1].isdigit():
+                limits.POINTS.check(int(parts[1]), str(p), FormatError)
+            if parts[:1] == ["DATA"]:
+                return
 
 
 def save_points(target: Target, points: np.ndarray, normals: np.ndarray | None = None,
@@ -92,15 +114,9 @@ def _write_points(data: Any, target: Target, ext: str) -> None:
 
 
 def ply_kind(path: str | os.PathLike) -> str:
-    """``mesh`` when a PLY file's header declares faces, else ``points``."""
-    with open(path, "rb") as f:
-        head = f.read(4096)
-    end = head.find(b"end_header")
-    for line in head[: end if end > 0 else len(head)].decode("latin-1").splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0] == "element" and parts[1] == "face":
-            return "mesh" if int(parts[2]) > 0 else "points"
-    return "points"
+    """``mesh`` when a PLY file's header declares faces, else ``points`` (:class:`FormatError` for a bad header)."""
+    _, elements, _ = ply_header(Path(path))
+    return "mesh" if any(name == "face" and n > 0 for name, n, _ in elements) else "points"
 
 
 FORMATS.register(".ply", FileFormat("Stanford PLY mesh or point cloud", sniff=ply_kind,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lift3d import limits
 from lift3d.errors import FormatError, InputError
 from lift3d.io.atomic import Target, write_output
 from lift3d.io.formats import FORMATS, FileFormat, extensions, target_ext
@@ -75,6 +76,7 @@ def read_binvox(path: str | os.PathLike) -> VoxelGrid:
         raise FormatError(f"{p}: bad binvox header ({exc})") from exc
     if len(dims) != 3 or min(dims) < 1:
         raise FormatError(f"{p}: bad binvox dimensions {dims}")
+    check_grid(dims, translate, scale, str(p))
     runs = np.frombuffer(data[pos:], dtype=np.uint8)
     if len(runs) % 2:
         raise FormatError(f"{p}: truncated binvox data (odd number of run bytes)")
@@ -85,6 +87,24 @@ def read_binvox(path: str | os.PathLike) -> VoxelGrid:
     flat = np.repeat(values > 0, counts)
     occ = flat.reshape(dims[0], dims[2], dims[1]).transpose(0, 2, 1)  # file order x, z, y -> x, y, z
     return VoxelGrid(occ, translate, scale)
+
+
+def check_grid(dims, translate: np.ndarray, scale: float, name: str) -> None:
+    """A grid read from a file: each side within :data:`lift3d.limits.VOXEL_RESOLUTION`, a finite placement within
+    :data:`~lift3d.limits.COORDINATE` and a positive scale; raises :class:`FormatError` naming ``name``."""
+    limits.VOXEL_RESOLUTION.check(max(int(d) for d in dims), f"{name} (a {'x'.join(map(str, dims))} grid)",
+                                  FormatError)
+    limits.check_coordinates(np.append(np.ravel(translate), scale), name, FormatError)
+    if not scale > 0:
+        raise FormatError(f"{name}: the voxel grid's scale must be positive, got {scale}")
+
+
+def _npz_shape(z, key: str) -> tuple[int, ...]:
+    """Shape of array ``key`` of an open ``np.load`` archive, from its header (nothing is decompressed)."""
+    with z.zip.open(f"{key}.npy") as f:
+        major, _ = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        return tuple(read(f)[0])
 
 
 def write_binvox(target: Target, grid: VoxelGrid | np.ndarray) -> None:
@@ -124,9 +144,16 @@ def load_voxels(path: str | os.PathLike) -> VoxelGrid:
             with np.load(p, allow_pickle=False) as z:
                 if "voxels" not in z:
                     raise FormatError(f"{p} has no 'voxels' array")
-                return VoxelGrid(z["voxels"] >= 0.5, z["translate"] if "translate" in z else np.full(3, -0.5),
-                                 float(z["scale"]) if "scale" in z else 1.0)
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+                shape = _npz_shape(z, "voxels")
+                if len(shape) != 3 or min(shape) < 1:
+                    raise FormatError(f"{p}: 'voxels' must be a non-empty 3D array, got shape {shape}")
+                translate = np.asarray(z["translate"], np.float64) if "translate" in z else np.full(3, -0.5)
+                scale = float(z["scale"]) if "scale" in z else 1.0
+                if translate.size != 3:
+                    raise FormatError(f"{p}: 'translate' must hold 3 numbers, got shape {translate.shape}")
+                check_grid(shape, translate, scale, str(p))
+                return VoxelGrid(z["voxels"] >= 0.5, translate, scale)
+        except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile, EOFError) as exc:
             raise FormatError(f"{p} is not a readable .npz voxel file: {exc}") from exc
     raise InputError(f"unknown voxel format {ext!r} for {p}; use {' or '.join(extensions('voxels', readable=True))}")
 

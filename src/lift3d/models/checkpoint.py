@@ -7,6 +7,7 @@ the registry, with no code changes and no pickle (safetensors cannot execute cod
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -28,18 +29,33 @@ def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], head
         save_file(clean, str(tmp), metadata=meta)
 
 
-def load_tensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
-    """Read tensors and the JSON header written by :func:`save_tensors`."""
+def _open_error(p: Path, exc: Exception) -> ModelError:
+    return ModelError(f"{p} is not a valid lift3d checkpoint: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+
+
+def read_header(path: str | os.PathLike) -> tuple[dict, dict[str, tuple[int, ...]]]:
+    """The JSON header and the shape of every tensor of a checkpoint, without reading any tensor data."""
     p = Path(path)
     if not p.is_file():
         raise ModelError(f"checkpoint not found: {p}")
     try:
         with safe_open(str(p), framework="pt") as f:
             raw = f.metadata() or {}
-        tensors = load_file(str(p))
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118 (not a dict)
         header = {k: json.loads(v) for k, v in raw.items()}
     except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{p} is not a valid lift3d checkpoint: {exc}") from exc
+        raise _open_error(p, exc) from exc
+    return header, shapes
+
+
+def load_tensors(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict]:
+    """Read tensors and the JSON header written by :func:`save_tensors`."""
+    p = Path(path)
+    header, _ = read_header(p)
+    try:
+        tensors = load_file(str(p))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise _open_error(p, exc) from exc
     return tensors, header
 
 
@@ -49,15 +65,78 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: dict, met
     save_tensors(path, model.state_dict(), {"config": config, "meta": meta or {}})
 
 
+def _names(keys: list[str]) -> str:
+    return ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "")
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) or "a scalar"
+
+
+def mismatch(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]]) -> str | None:
+    """One line on how a checkpoint's tensor shapes ``found`` differ from a model's ``expected`` (counts of
+    missing, unexpected and wrongly shaped tensors, the first 3 names of each); None when they match."""
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    shaped = sorted(k for k in set(expected) & set(found) if tuple(expected[k]) != tuple(found[k]))
+    parts = [f"{len(missing)} missing ({_names(missing)})" if missing else "",
+             f"{len(unexpected)} unexpected ({_names(unexpected)})" if unexpected else "",
+             (f"{len(shaped)} of another shape (" + ", ".join(f"{k} is {_dims(found[k])} in the file, "
+                                                             f"{_dims(expected[k])} in the model" for k in shaped[:3])
+              + (", ..." if len(shaped) > 3 else "") + ")") if shaped else ""]
+    text = "; ".join(x for x in parts if x)
+    return text or None
+
+
+def _check_shapes(model: nn.Module, shapes: dict[str, tuple[int, ...]], p: Path) -> None:
+    why = mismatch({k: tuple(v.shape) for k, v in model.state_dict().items()}, shapes)
+    if why:
+        raise ModelError(f"weights in {p} do not match its model configuration: {why}")
+
+
+def _meta_model(config: dict) -> nn.Module | None:
+    """The model of ``config`` built on the ``meta`` device (shapes, no memory); None when it cannot be built there
+    (then :func:`load_model` bounds it by the file's tensors and the real build reports any error)."""
+    try:
+        with torch.device("meta"):
+            return build_model(config)
+    except ModelError:
+        raise
+    except (RuntimeError, ValueError, TypeError, NotImplementedError):
+        return None
+
+
 def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
-    """Rebuild the model of a checkpoint -> ``(model in eval mode, config, meta)``."""
-    tensors, header = load_tensors(path)
-    if "config" not in header or "model" not in header["config"]:
-        raise ModelError(f"{path} has no model configuration; it was not written by lift3d")
-    config = header["config"]
-    model = build_model(config["model"])
+    """Rebuild the model of a checkpoint -> ``(model in eval mode, config, meta)``.
+
+    Before any memory is allocated, the model is built on the ``meta`` device: its parameter count is checked
+    against :data:`lift3d.limits.MODEL_PARAMETERS` and its tensor names and shapes against the file's. Every
+    failure is one :class:`ModelError` line (counts and the first names of missing, unexpected and wrongly shaped
+    tensors).
+    """
+    from lift3d import limits
+
+    p = Path(path)
+    header, shapes = read_header(p)
+    config = header.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
+        raise ModelError(f"{p} has no model configuration; it was not written by lift3d")
+    skeleton = _meta_model(config["model"])
+    if skeleton is not None:
+        limits.MODEL_PARAMETERS.check(sum(t.numel() for t in skeleton.parameters()),
+                                      f"the model configured in {p}", ModelError)
+        _check_shapes(skeleton, shapes, p)
+    else:
+        limits.MODEL_PARAMETERS.check(sum(math.prod(s) for s in shapes.values()), f"the weights in {p}", ModelError)
+    tensors, _ = load_tensors(p)
+    try:
+        model = build_model(config["model"])
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise ModelError(f"the model configuration in {p} cannot be built: {str(exc).splitlines()[0]}") from exc
+    if skeleton is None:
+        _check_shapes(model, shapes, p)
     try:
         model.load_state_dict(tensors)
     except RuntimeError as exc:
-        raise ModelError(f"weights in {path} do not match its model configuration: {exc}") from exc
+        raise ModelError(f"weights in {p} cannot be loaded: {str(exc).splitlines()[0]}") from exc
     return model.eval(), config, header.get("meta", {})
