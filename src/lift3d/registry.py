@@ -89,6 +89,15 @@ class Registry(Generic[T]):
         cfg = dict(config or {})
         return self.build(cfg.pop("name", default), **cfg, **extra)
 
+    def parameters(self, name: str | None, supplied: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        """The config keys ``name``'s factory takes -> their defaults (``inspect.Parameter.empty`` where there is
+        none), leaving out ``supplied`` (parameters the caller passes itself); None when it takes ``**kwargs``."""
+        params = inspect.signature(self.get(name)).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return None
+        return {k: p.default for k, p in params.items() if k not in supplied and k != "self"
+                and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+
     def check(self, name: str | None, kwargs: dict, section: str, supplied: tuple[str, ...] = ()) -> None:
         """Refuse, without building anything, a config section whose keys ``name``'s factory does not take.
 
@@ -97,12 +106,9 @@ class Registry(Generic[T]):
         """
         if name not in self:
             raise self.error(f"{section}.name: unknown {self.kind} {name!r}; available: {', '.join(self._table)}")
-        factory = self.get(name)
-        params = inspect.signature(factory).parameters
-        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        allowed = self.parameters(name, supplied)
+        if allowed is None:
             return
-        allowed = [k for k, p in params.items() if k not in supplied and k != "self"
-                   and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
         unknown = sorted(set(kwargs) - set(allowed))
         if unknown:
             keys = ", ".join(f"{section}.{k}" for k in unknown)

@@ -31,9 +31,9 @@ def train(
         overrides["data"]["root"] = str(data)
     if out:
         overrides["train"]["out"] = str(out)
-    if epochs:
+    if epochs is not None:  # 0 or a negative count is refused by the config check, not ignored
         overrides["train"]["epochs"] = epochs
-    if max_minutes:
+    if max_minutes is not None:
         overrides["train"]["max_minutes"] = max_minutes
     row = run_training(config, overrides, resume=resume, quiet=quiet)
     typer.echo(json.dumps({k: v for k, v in row.items() if not isinstance(v, dict)}))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,20 +18,54 @@ from lift3d.data.readers.base import DatasetBase, check_split
 from lift3d.errors import DatasetError
 from lift3d.geometry.cameras import Camera
 
+MANIFEST_KEYS: dict[str, tuple[type, str]] = {  # required keys besides format -> (type, what they must be)
+    "views": (int, "a positive integer"),
+    "image_size": (int, "a positive integer"), "categories": (list, "a list of category names"),
+    "shapes": (list, "a list of {id, category, split} records"),
+}
+SHAPE_KEYS = ("id", "category", "split")
+
 
 def read_manifest(root: str | os.PathLike) -> dict:
-    """Load and check ``root/manifest.json`` (``voxel_mode`` filled in for older datasets)."""
+    """Load and check ``root/manifest.json`` (``voxel_mode`` filled in for older datasets); a file that is not such
+    a manifest (not JSON, a list, missing keys, wrong types) is a :class:`DatasetError` naming the key."""
     path = Path(root) / "manifest.json"
     if not path.is_file():
         raise DatasetError(f"not a lift3d dataset: {path} is missing")
     try:
-        manifest = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"corrupt manifest {path}: {exc}") from exc
-    if manifest.get("format") != "lift3d-dataset" or "shapes" not in manifest:
-        raise DatasetError(f"{path} is not a lift3d dataset manifest")
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError) as exc:  # ValueError: JSONDecodeError and UnicodeDecodeError
+        raise DatasetError(f"corrupt manifest {path}: {str(exc).splitlines()[0]}") from exc
+    check_manifest(manifest, path)
     manifest.setdefault("voxel_mode", "tight")  # datasets written before the option were tight
     return manifest
+
+
+def check_manifest(manifest: object, path: Path) -> None:
+    """Raise :class:`DatasetError` (one line naming the key) unless ``manifest`` has the keys, types and shape
+    records of a lift3d dataset manifest."""
+    if not isinstance(manifest, dict):
+        raise DatasetError(f"{path} is not a lift3d dataset manifest: expected a JSON object, got a "
+                           f"{type(manifest).__name__}")
+    if manifest.get("format") != "lift3d-dataset":
+        raise DatasetError(f"{path} is not a lift3d dataset manifest (format {manifest.get('format')!r})"[:300])
+    for key, (kind, what) in MANIFEST_KEYS.items():
+        value = manifest.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 1):
+            raise DatasetError(f"{path}: '{key}' must be {what}, got {value!r}"[:300])
+    res = manifest.get("voxel_res", [32])
+    if not isinstance(res, list) or not all(isinstance(r, int) and not isinstance(r, bool) and r > 0 for r in res):
+        raise DatasetError(f"{path}: 'voxel_res' must be a list of positive integers, got {res!r}")
+    cats = manifest["categories"]
+    if not all(isinstance(c, str) for c in cats):
+        raise DatasetError(f"{path}: 'categories' must be a list of names, got {cats!r}"[:300])
+    for n, rec in enumerate(manifest["shapes"]):
+        bad = [k for k in SHAPE_KEYS if not isinstance(rec, dict) or not isinstance(rec.get(k), str)]
+        if bad:
+            raise DatasetError(f"{path}: shapes[{n}] needs string {', '.join(bad)}, got {rec!r}"[:300])
+        if rec["category"] not in cats or rec["split"] not in ("train", "val", "test"):
+            raise DatasetError(f"{path}: shapes[{n}] ({rec['id']}) has category {rec['category']!r} (not in "
+                               f"'categories') or split {rec['split']!r} (not train, val or test)")
 
 
 @DATASETS.register("lift3d")
@@ -71,6 +106,12 @@ class ShapeDataset(DatasetBase):
             shapes = [s for s in shapes if s["category"] in categories]
         self.shapes = shapes
         self._setup(root, split, views, targets, image_size, augment, seed, cache, int(self.manifest["views"]))
+        missing = [s["id"] for s in shapes if not (self.root / "shapes" / s["id"]).is_dir()]
+        if missing:
+            raise DatasetError(f"{self.root}: {len(missing)} shape folder(s) of split {split} listed in manifest.json "
+                               "are missing, "
+                               f"first {self.root / 'shapes' / missing[0]} (re-run `lift3d data generate` with the "
+                               "same settings to rewrite them)")
 
     @staticmethod
     def detect(root: Path) -> bool:
@@ -100,7 +141,9 @@ class ShapeDataset(DatasetBase):
         try:
             with np.load(path, allow_pickle=False) as z:
                 return {k: z[k] for k in keys}
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        except FileNotFoundError as exc:
+            raise DatasetError(f"missing file {path}") from exc
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
             raise DatasetError(f"corrupt or incomplete file {path}: {exc}") from exc
 
     def _rgba(self, i: int, v: int) -> np.ndarray:
@@ -113,8 +156,10 @@ class ShapeDataset(DatasetBase):
         try:
             with Image.open(path) as img:
                 return np.asarray(img.convert("RGBA"))
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise DatasetError(f"corrupt or missing image {path}: {exc}") from exc
+        except FileNotFoundError as exc:
+            raise DatasetError(f"missing image {path}") from exc
+        except (OSError, SyntaxError, ValueError, zlib.error) as exc:
+            raise DatasetError(f"corrupt image {path}: {exc}") from exc
 
     def read_view(self, i: int, v: int) -> tuple[np.ndarray, np.ndarray]:
         rgba = self._rgba(i, v)
@@ -125,7 +170,7 @@ class ShapeDataset(DatasetBase):
         path = self.shape_dir(i) / "cameras.json"
         try:
             return [Camera.from_dict(d) for d in json.loads(path.read_text())["views"]]
-        except (OSError, json.JSONDecodeError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise DatasetError(f"corrupt or missing cameras file {path}: {exc}") from exc
 
     def masks_full(self, i: int, view_ids=None) -> list[np.ndarray]:

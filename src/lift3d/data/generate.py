@@ -2,16 +2,19 @@
 
 Layout (``docs/datasets.md``)::
 
-    DIR/manifest.json                  categories, shapes with their split, generation settings
+    DIR/manifest.json                  categories, shapes with their split, generation settings (written last)
+    DIR/generation.json                the settings that change the files (RESUME_KEYS), written first
     DIR/shapes/<id>/view_XX.png        RGBA renders, alpha = foreground
     DIR/shapes/<id>/geometry.npz       depth (V, H, W) float32 camera z (0 = background), normals (V, H, W, 3) int8
     DIR/shapes/<id>/cameras.json       K, R, t, width, height, azimuth, elevation, distance per view
     DIR/shapes/<id>/gt.npz             voxels32 (32^3 bool) [voxels64], points/normals (P, 3), occ_points/occ_labels
     DIR/shapes/<id>/mesh.ply           canonical-frame watertight mesh
 
-Each shape folder is written to a temporary folder and renamed when complete, so an interrupted run leaves
-only whole shapes, and a re-run skips them (resumable). Per-shape seeds depend only on (seed, category,
-index), so the bytes are the same whatever the number of workers.
+Each shape folder is written to a temporary folder and renamed when complete, so an interrupted (even SIGKILLed)
+run leaves only whole shapes, and a re-run with the same settings skips them (resumable) and ends with the same bytes
+as an uninterrupted run; a re-run with settings that change the files is refused, naming them. Per-shape seeds
+depend only on (seed, category, index), so the bytes are the same whatever the number of workers. A worker process
+that dies ends the run at once (no waiting forever on a lost result).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import shutil
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -41,7 +45,12 @@ CAMERAS: dict[str, dict] = {
 }
 ELEVATION: dict[str, tuple[float, float]] = {"plain": (-10.0, 40.0), "random": (-10.0, 50.0),
                                              "shift": (-10.0, 50.0)}
-RESUME_KEYS = ("voxel_mode", "image_size", "views", "appearance")
+# Every setting that changes the bytes of a shape folder: a resumed run must use the same ones. (Categories, the number
+# of shapes per category, the split fractions and --only-split only choose WHICH shapes are written, so a resume may
+# change them, e.g. to grow a dataset.)
+RESUME_KEYS = ("seed", "views", "image_size", "voxel_res", "voxel_mode", "points", "occ_samples", "appearance",
+               "elevation", "up", "source")
+SETTINGS_FILE = "generation.json"  # RESUME_KEYS of the run, written before the first shape
 
 
 @dataclass(frozen=True)
@@ -117,11 +126,26 @@ def write_shape(task: ShapeTask) -> str:
     return task.shape_id
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int | None = None) -> None:
     import torch
 
     torch.set_num_threads(1)
     os.environ["OMP_NUM_THREADS"] = "1"
+    _die_with(parent)
+
+
+def _die_with(parent: int | None) -> None:
+    """Linux: have the kernel kill this worker when the main process ``parent`` dies, so a run that is SIGKILLed (or
+    OOM-killed) leaves no idle workers behind, blocked forever on a queue nobody writes to."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers end with the process group as before
+        return
+    if parent is not None and os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _run(task: ShapeTask) -> tuple[str, str | None]:
@@ -170,17 +194,32 @@ def _mesh_sources(root: Path) -> dict[str, list[Path]]:
 
 
 def _check_resume(out: Path, settings: dict) -> None:
-    """Refuse to resume a dataset written with other settings (voxel convention, image size, views,
-    appearance): it would mix both in one dataset."""
+    """Refuse to resume a dataset written with other settings (:data:`RESUME_KEYS`), naming every one that differs:
+    it would mix both in one dataset. The settings are recorded in ``generation.json`` before the first shape is
+    written, so even a run killed before its manifest is checked; datasets written before that file existed are
+    checked against their manifest."""
     from lift3d.data.dataset import read_manifest
 
-    if (out / "manifest.json").is_file():
-        old = read_manifest(out)
-        old.setdefault("appearance", "plain")  # datasets written before the option were plain
-        for key in RESUME_KEYS:
-            if old.get(key) != settings[key]:
-                raise InputError(f"{out} was generated with {key} {old.get(key)!r}, not {settings[key]!r}; "
-                                 "generate into a new folder")
+    path = out / SETTINGS_FILE
+    if path.is_file():
+        try:
+            old = json.loads(path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DatasetError(f"corrupt {path}: {exc}") from exc
+        if not isinstance(old, dict):
+            raise DatasetError(f"corrupt {path}: expected a JSON object")
+    elif (out / "manifest.json").is_file():
+        old = {"appearance": "plain", **read_manifest(out)}  # datasets written before the option were plain
+    else:
+        old = {}
+    new = json.loads(json.dumps(settings))  # tuples as lists, as stored
+    diffs = [f"{k} {old[k]!r}, not {new[k]!r}" for k in RESUME_KEYS if k in old and old[k] != new[k]]
+    if diffs:
+        raise InputError(f"{out} was generated with {'; '.join(diffs)}; resume with the same settings or generate "
+                         "into a new folder")
+    for stale in [*out.glob(".*.tmp*"), *(out / "shapes").glob(".*.tmp*")]:  # left by a killed run
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink(missing_ok=True)
+    write_text_atomic(path, json.dumps(new, indent=1))
 
 
 def _build_tasks(categories, shapes_per_category: int, seed: int, mesh_source, common: dict
@@ -208,26 +247,48 @@ def _build_tasks(categories, shapes_per_category: int, seed: int, mesh_source, c
 
 
 def _run_all(todo: list[ShapeTask], total: int, workers: int, quiet: bool) -> dict[str, str]:
-    """Write the shapes of ``todo`` (in ``workers`` processes) -> ``{shape_id: error}`` of the failed ones."""
+    """Write the shapes of ``todo`` (in ``workers`` processes) -> ``{shape_id: error}`` of the failed ones.
+
+    A worker process that dies (killed, out of memory, a crash in a native library) ends the run at once with a
+    :class:`DatasetError`; the shapes finished so far stay, and re-running the command resumes after them.
+    """
     from tqdm import tqdm
 
     failed: dict[str, str] = {}
     bar = tqdm(total=total, initial=total - len(todo), desc="shapes", unit="shape", disable=quiet)
-    if workers > 1 and len(todo) > 1:
-        ctx = mp.get_context("fork")
-        with ctx.Pool(workers, initializer=_worker_init) as pool:
-            for sid, err in pool.imap_unordered(_run, todo, chunksize=1):
+    try:
+        if workers > 1 and len(todo) > 1:
+            _run_pool(todo, workers, failed, bar)
+        else:
+            for t in todo:
+                sid, err = _run(t)
                 bar.update()
                 if err:
                     failed[sid] = err
-    else:
-        for t in todo:
-            sid, err = _run(t)
+    finally:
+        bar.close()
+    return {t.shape_id: failed[t.shape_id] for t in todo if t.shape_id in failed}  # in task order, not finish order
+
+
+def _run_pool(todo: list[ShapeTask], workers: int, failed: dict[str, str], bar) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_worker_init,
+                               initargs=(os.getpid(),))
+    try:
+        for fut in as_completed([pool.submit(_run, t) for t in todo]):
+            sid, err = fut.result()  # BrokenProcessPool when a worker died
             bar.update()
             if err:
                 failed[sid] = err
-    bar.close()
-    return failed
+    except BrokenProcessPool as exc:
+        finished = sum(1 for t in todo if (Path(t.out) / "shapes" / t.shape_id).is_dir())
+        raise DatasetError(f"a data generation worker process died (killed, out of memory or crashed) while "
+                           f"writing shapes; {finished} of the {len(todo)} shapes to write are done and kept, re-run "
+                           "the same command to resume") from exc
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None, shapes_per_category: int = 10,
@@ -251,13 +312,16 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
     if only_split is not None and only_split not in ("train", "val", "test"):
         raise InputError(f"only_split must be train, val or test, got {only_split!r}")
     check_voxel_mode(voxel_mode)  # before any worker starts
-    _check_resume(out, {"voxel_mode": voxel_mode, "image_size": image_size, "views": views,
-                        "appearance": appearance})
     elevation = ELEVATION[appearance] if elevation is None else elevation
+    source = "procedural" if mesh_source is None else str(mesh_source)
+    settings = {"seed": seed, "views": views, "image_size": image_size, "voxel_res": list(voxel_res),
+                "voxel_mode": voxel_mode, "points": points, "occ_samples": occ_samples, "appearance": appearance,
+                "elevation": list(elevation), "up": up, "source": source}
     common = dict(out=str(out), views=views, image_size=image_size, voxel_res=tuple(voxel_res),
                   voxel_mode=voxel_mode, points=points, occ_samples=occ_samples, elevation=tuple(elevation),
                   up=up, appearance=appearance)
     cats, tasks = _build_tasks(categories, shapes_per_category, seed, mesh_source, common)
+    _check_resume(out, settings)
     by_cat: dict[str, list[str]] = {}
     for t in tasks:
         by_cat.setdefault(t.category, []).append(t.shape_id)
@@ -276,11 +340,7 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
     kept = [t for t in tasks if t.shape_id not in failed]
     kept_ids = {t.shape_id for t in kept}
     manifest = {
-        "format": "lift3d-dataset", "version": 1, "image_size": image_size, "views": views,
-        "voxel_res": list(voxel_res), "voxel_mode": voxel_mode, "points": points, "occ_samples": occ_samples,
-        "seed": seed, "appearance": appearance, "only_split": only_split,
-        "source": "procedural" if mesh_source is None else str(mesh_source),
-        "categories": list(cats),
+        "format": "lift3d-dataset", "version": 1, **settings, "only_split": only_split, "categories": list(cats),
         "shapes": [{"id": t.shape_id, "category": t.category, "split": which[t.shape_id]} for t in kept],
         "splits": {name: [i for i in ids if i in kept_ids] for name, ids in split.items()},
     }

@@ -15,9 +15,8 @@ what an uninterrupted run would have done. Checkpoints (written atomically, rank
 from __future__ import annotations
 
 import csv
+import io
 import math
-import queue
-import threading
 import time
 from pathlib import Path
 
@@ -27,12 +26,15 @@ from torch import nn
 from tqdm import tqdm
 
 from lift3d.data.dataset import collate
-from lift3d.errors import InputError
+from lift3d.errors import DatasetError, InputError, Lift3DError
+from lift3d.io.atomic import write_text_atomic
 from lift3d.models.checkpoint import load_tensors, save_checkpoint, save_tensors
 from lift3d.models.registry import build_model
 from lift3d.tasks import task_from_config
 from lift3d.tasks.base import StepContext
+from lift3d.train.config import config_differences
 from lift3d.train.optim import build_optimizer, build_schedule
+from lift3d.train.prefetch import prefetch
 
 
 def bf16_fast() -> bool:
@@ -94,8 +96,10 @@ class Trainer:
 
     # ----------------------------------------------------------------- state
     def state_tensors(self) -> tuple[dict[str, torch.Tensor], dict]:
-        """Optimiser + RNG state as tensors and a JSON header (no pickle)."""
+        """Weights, optimiser + RNG state as tensors and a JSON header (no pickle): everything a resume needs, in
+        one file, so a kill between two checkpoint writes can never pair weights and state of different epochs."""
         tensors: dict[str, torch.Tensor] = {"rng/torch": torch.get_rng_state()}
+        tensors.update({f"model/{k}": v for k, v in self.model.state_dict().items()})
         groups = {}
         for name, opt in self.opts.items():
             sd = opt.state_dict()
@@ -104,17 +108,27 @@ class Trainer:
                     tensors[f"opt/{name}/{pid}/{k}"] = v if torch.is_tensor(v) else torch.tensor(v)
             groups[name] = sd["param_groups"]
         header = {"param_groups": groups, "epoch": self.epoch, "step": self.step, "best": self.best,
-                  "history": self.history}
+                  "history": self.history, "config": self.cfg, "train_size": len(self.train_set)}
         return tensors, header
 
     def load_state(self, run: Path) -> bool:
-        """Resume from ``run/last*.safetensors``; returns False when there is nothing to resume."""
-        w, s = run / "last.safetensors", run / "last_state.safetensors"
-        if not (w.is_file() and s.is_file()):
+        """Resume from ``run/last_state.safetensors``; returns False when there is nothing to resume.
+
+        A run whose config differs in anything that changes the result (every key but
+        :data:`lift3d.train.config.RESUME_FREE`), or that was trained on a training set of another size, is
+        refused with an :class:`InputError` naming the differences.
+        """
+        s = run / "last_state.safetensors"
+        for stale in run.glob(".*.tmp*"):  # temporary files of a write a kill interrupted
+            stale.unlink(missing_ok=True)
+        if not s.is_file():
             return False
-        weights, _ = load_tensors(w)
-        self.model.load_state_dict(weights)
         tensors, header = load_tensors(s)
+        self._check_same_run(run, header)
+        weights = {k[len("model/"):]: v for k, v in tensors.items() if k.startswith("model/")}
+        if not weights:  # runs written before the state file held the weights
+            weights, _ = load_tensors(run / "last.safetensors")
+        self.model.load_state_dict(weights)
         state: dict[str, dict[int, dict]] = {name: {} for name in self.opts}
         for key, v in tensors.items():
             if key.startswith("opt/"):
@@ -127,18 +141,33 @@ class Trainer:
         self.history = header["history"]
         return True
 
-    def save(self, val: dict | None) -> None:
+    def _check_same_run(self, run: Path, header: dict) -> None:
+        saved = header.get("config")
+        if saved is None:  # runs written before the state file held the config
+            saved = load_tensors(run / "last.safetensors")[1].get("config", {})
+        diffs = config_differences(saved, self.cfg)
+        if diffs:
+            raise InputError(f"cannot resume {run}: its config differs in {'; '.join(diffs)} "
+                             "(resume with the same settings, or train into a new --out folder)")
+        size = header.get("train_size")
+        if size is not None and size != len(self.train_set):
+            raise InputError(f"cannot resume {run}: it was trained on {size} training shapes, the dataset now has "
+                             f"{len(self.train_set)} (resume with the same data, or train into a new --out folder)")
+
+    def save(self, val: dict | None, improved: bool = False) -> None:
+        """Write the epoch's checkpoints (rank 0): ``best`` (when ``improved``), ``last``, then ``last_state``, the
+        file a resume reads; each write is atomic, so a kill at any point resumes from a complete epoch."""
         if self.rank != 0:
             return
         self.out.mkdir(parents=True, exist_ok=True)
         meta = {"epoch": self.epoch, "step": self.step}
         if val:
             meta.update(val)
+        if improved:
+            save_checkpoint(self.out / "best.safetensors", self.model, self.cfg, meta)
         save_checkpoint(self.out / "last.safetensors", self.model, self.cfg, meta)
         tensors, header = self.state_tensors()
         save_tensors(self.out / "last_state.safetensors", tensors, header)
-        if val and val["val_score"] > self.best:
-            save_checkpoint(self.out / "best.safetensors", self.model, self.cfg, meta)
 
     # ----------------------------------------------------------------- data
     def epoch_batches(self, epoch: int) -> list[tuple[int, list[int]]]:
@@ -157,19 +186,23 @@ class Trainer:
             batches.append((int(v), idx[self.rank::self.world].tolist()))
         return batches
 
-    def _prefetch(self, batches):
-        """Build batches in a background thread (image decoding overlaps the network's work)."""
-        q: queue.Queue = queue.Queue(maxsize=2)
-
-        def work():
-            for v, idx in batches:
-                self.train_set.set_num_views(v)
-                q.put(collate([self.train_set[i] for i in idx]))
-            q.put(None)
-
-        threading.Thread(target=work, daemon=True).start()
-        while (item := q.get()) is not None:
-            yield item
+    def load_batch(self, job: tuple[int, list[int]]) -> dict:
+        """The collated batch of ``(views, indices)``; an unexpected failure reading an item is a
+        :class:`DatasetError` naming the shape."""
+        views, idx = job
+        self.train_set.set_num_views(views)
+        items = []
+        for i in idx:
+            try:
+                items.append(self.train_set[i])
+            except Lift3DError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a reader's library failure, reported with the shape
+                describe = getattr(self.train_set, "describe", None)
+                what = f"shape {describe(i)[1]}" if describe else f"item {i}"
+                root = getattr(self.train_set, "root", "the training set")
+                raise DatasetError(f"{root}: reading {what} failed: {type(exc).__name__}: {exc}") from exc
+        return collate(items)
 
     # ----------------------------------------------------------------- loop
     def train_epoch(self) -> dict:
@@ -181,7 +214,7 @@ class Trainer:
         seen, t0 = 0, time.perf_counter()
         bar = tqdm(total=self.steps_per_epoch, desc=f"epoch {self.epoch + 1}/{self.cfg['train']['epochs']}",
                    disable=self.quiet or self.rank != 0, leave=False)
-        for batch in self._prefetch(self.epoch_batches(self.epoch)):
+        for batch in prefetch(self.load_batch, self.epoch_batches(self.epoch)):
             factor = self.schedule(self.step)
             for opt in self.opts.values():
                 for g in opt.param_groups:
@@ -216,7 +249,7 @@ class Trainer:
             writer = SummaryWriter(str(self.out / "tensorboard"))
         budget = self.cfg["train"].get("max_minutes")
         start = time.perf_counter()
-        row: dict = {}
+        row: dict = dict(self.history[-1]) if self.history else {}  # a resumed run that had finished its epochs
         while self.epoch < int(self.cfg["train"]["epochs"]):
             row = {"epoch": self.epoch + 1, **self.train_epoch()}
             self.epoch += 1
@@ -224,10 +257,11 @@ class Trainer:
             if self.rank == 0 and (self.epoch % every == 0 or self.epoch == int(self.cfg["train"]["epochs"])):
                 row.update(self.validate())
             self.history.append(row)
-            self.save(row if "val_score" in row else None)
+            improved = row.get("val_score", -math.inf) > self.best
             self.best = max(self.best, row.get("val_score", -math.inf))
             if self.rank == 0:
                 self._log(row, writer)
+            self.save(row if "val_score" in row else None, improved)
             if budget and (time.perf_counter() - start) / 60 > float(budget):
                 if self.rank == 0 and not self.quiet:
                     print(f"time budget of {budget} min reached after epoch {self.epoch}")
@@ -246,12 +280,11 @@ class Trainer:
         for k, v in row.items():
             if isinstance(v, int | float) and k != "epoch":
                 writer.add_scalar(k, v, row["epoch"])
-        path = self.out / "metrics.csv"
-        keys = sorted({k for r in self.history for k in r})
-        with path.open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=keys)
-            w.writeheader()
-            w.writerows(self.history)
+        text = io.StringIO(newline="")
+        w = csv.DictWriter(text, fieldnames=sorted({k for r in self.history for k in r}))
+        w.writeheader()
+        w.writerows(self.history)
+        write_text_atomic(self.out / "metrics.csv", text.getvalue())
         if not self.quiet:
             show = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
             tqdm.write(" ".join(f"{k}={v}" for k, v in show.items()))
