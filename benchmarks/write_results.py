@@ -15,7 +15,7 @@ from lift3d.io.atomic import write_text_atomic
 
 DOCS = Path("docs")
 PARTS = ["results_models.md", "results_quality.md", "results_appearance.md", "results_appearance_unseen.md",
-         "results_speed.md", "results_datagen.md", "results_chamfer.md"]
+         "results_speed.md", "results_datagen.md", "results_chamfer.md", "results_big_photo.md"]
 
 
 def _read(name: str) -> str:
@@ -73,6 +73,10 @@ def readme_block() -> str:
                      f"workers in {gen_t.group(2)}.")
     if cham_t:
         lines.append(f"\nChamfer-L1 of 100k x 100k points (KD-tree): {cham_t.group(1)}, peak {cham_t.group(2)}.")
+    big = re.search(r"\| (\d+ MP) photo[^|]*\| ([\d.]+) \| ([\d.]+) \| (\d+) \|", _read("results_big_photo.md"))
+    if big:
+        lines.append(f"\nA {big.group(1)} photo, image file to GLB file (start-up included): {big.group(2)} s, peak "
+                     f"{big.group(4)} MB ([`docs/results_big_photo.md`](docs/results_big_photo.md)).")
     return "\n".join(lines)
 
 
