@@ -14,10 +14,6 @@ from .cases import Case, Shared, object_png, out, pickle_payload, write
 
 Damage = Callable[[Path], None]  # damages a dataset copy in place
 
-PENDING_RUN_DIR = "a training run that fails on its data leaves its run folder (tensorboard events) behind"
-PENDING_GT_SHAPE = "ground truth of the wrong shape (voxels32 of 8^3) is not checked: traceback"
-PENDING_CAMERAS = "cameras.json values are not validated: `data show` crashes with a traceback"
-
 
 def _manifest(ds: Path) -> dict:
     return json.loads((ds / "manifest.json").read_text())
@@ -139,21 +135,16 @@ DATASETS: dict[str, tuple[Damage, dict[str, tuple[str, str | None]]]] = {
     "manifest_views_string": (_edit_manifest(_set_key("views", "two")), _on("manifest|views", "info", "evaluate")),
     "manifest_views_more_than_on_disk": (_edit_manifest(_set_key("views", 1000)), _on("view_|views|missing", "show")),
     "missing_shape_folder": (_rmtree_shape, _on("bottle_|missing|shape", "show", "evaluate", "train")),
-    "truncated_view_pngs": (_shape_file("view_*.png", _half), _on("view_0", "show", "evaluate", "train",
-                                                                  pending={"train": PENDING_RUN_DIR})),
-    "missing_view_pngs": (_shape_file("view_*.png", None), _on("view_0", "show", "evaluate", "train",
-                                                               pending={"train": PENDING_RUN_DIR})),
-    "view_pngs_are_text": (_shape_file("view_*.png", lambda b: b"not a png"),
-                           _on("view_0", "train", pending={"train": PENDING_RUN_DIR})),
-    "truncated_gt_npz": (_shape_file("gt.npz", _half), _on("gt.npz", "evaluate", "train",
-                                                           pending={"train": PENDING_RUN_DIR})),
+    "truncated_view_pngs": (_shape_file("view_*.png", _half), _on("view_0", "show", "evaluate", "train")),
+    "missing_view_pngs": (_shape_file("view_*.png", None), _on("view_0", "show", "evaluate", "train")),
+    "view_pngs_are_text": (_shape_file("view_*.png", lambda b: b"not a png"), _on("view_0", "train")),
+    "truncated_gt_npz": (_shape_file("gt.npz", _half), _on("gt.npz", "evaluate", "train")),
     "gt_npz_without_voxels": (_shape_file("gt.npz", _gt_without("voxels32")),
-                              _on("gt.npz|voxels32", "evaluate", "train", pending={"train": PENDING_RUN_DIR})),
+                              _on("gt.npz|voxels32", "evaluate", "train")),
     "gt_npz_wrong_voxel_shape": (_shape_file("gt.npz", _gt_with(voxels32=np.zeros((8, 8, 8), np.uint8))),
-                                 _on("gt.npz|voxels32|shape", "evaluate", "train",
-                                     pending=dict.fromkeys(("evaluate", "train"), PENDING_GT_SHAPE))),
+                                 _on("gt.npz|voxels32|shape", "evaluate", "train")),
     "gt_npz_object_array": (_shape_file("gt.npz", _gt_with(voxels32=np.array([{}], dtype=object))),
-                            _on("gt.npz|pickle|object", "evaluate", "train", pending={"train": PENDING_RUN_DIR})),
+                            _on("gt.npz|pickle|object", "evaluate", "train")),
     "no_training_shapes": (_edit_manifest(_all_test), _on("train|empty|no shapes", "train")),
     "root_is_a_file": ((lambda ds: (shutil.rmtree(ds), ds.write_text("x"))), _on("ds", "info", "evaluate", "train")),
     "empty_folder": ((lambda ds: (shutil.rmtree(ds), ds.mkdir())), _on("ds", "info", "evaluate", "train")),
@@ -166,11 +157,11 @@ CAMERAS: dict[str, tuple[Callable[[bytes], bytes] | None, str | None]] = {
     "not_json": (lambda b: b"{\"views\": [", None),
     "no_views_key": (_cameras(lambda c: {}), None),
     "views_not_a_list": (_cameras(lambda c: {"views": 5}), None),
-    "fewer_views_than_manifest": (_cameras(lambda c: {"views": c["views"][:1]}), PENDING_CAMERAS),
-    "intrinsics_wrong_shape": (_cameras(_set_views("K", [1, 2, 3])), PENDING_CAMERAS),
-    "intrinsics_nan": (_cameras(_set_views("K", [[float("nan")] * 3] * 3)), PENDING_CAMERAS),
+    "fewer_views_than_manifest": (_cameras(lambda c: {"views": c["views"][:1]}), None),
+    "intrinsics_wrong_shape": (_cameras(_set_views("K", [1, 2, 3])), None),
+    "intrinsics_nan": (_cameras(_set_views("K", [[float("nan")] * 3] * 3)), None),
     "rotation_string": (_cameras(_set_views("R", "identity")), None),
-    "width_zero": (_cameras(_set_views("width", 0)), PENDING_CAMERAS),
+    "width_zero": (_cameras(_set_views("width", 0)), None),
     "width_string": (_cameras(_set_views("width", "wide")), None),
 }
 

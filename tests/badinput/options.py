@@ -55,11 +55,6 @@ def _train(*opts: str) -> Build:
     return build
 
 
-PENDING_GENERATE = "data generate does not check --views / --image-size / --voxel-res / --workers / --up up " \
-    "front (runs, fails late with a MemoryError message, or leaves generation.json behind)"
-PENDING_EVALUATE = "evaluate --threshold is not range-checked"
-PENDING_SHOW = "data show --views below 1 crashes (IndexError)"
-
 # name -> (build, message regex (None: a click usage error), pending reason); every option case expects exit 2
 OPTIONS: dict[str, tuple[Build, str | None, str | None]] = {
     "convert_res_zero": (_convert(_box, "a.binvox", "--res", "0"), "--res", None),
@@ -110,27 +105,27 @@ OPTIONS: dict[str, tuple[Build, str | None, str | None]] = {
     "evaluate_views_negative": (_evaluate("--views", "-1"), "views", None),
     "evaluate_views_more_than_rendered": (_evaluate("--views", "100"), "views", None),
     "evaluate_split_unknown": (_evaluate("--split", "tset"), "tset|split", None),
-    "evaluate_threshold_nan": (_evaluate("--threshold", "nan"), "threshold", PENDING_EVALUATE),
-    "evaluate_threshold_above_one": (_evaluate("--threshold", "2"), "threshold", PENDING_EVALUATE),
+    "evaluate_threshold_nan": (_evaluate("--threshold", "nan"), "threshold", None),
+    "evaluate_threshold_above_one": (_evaluate("--threshold", "2"), "threshold", None),
     "show_index_out_of_range": (_show("-i", "99"), "index|99", None),
     "show_index_negative": (_show("-i", "-1"), "index|-1", None),
-    "show_views_zero": (_show("--views", "0"), "views", PENDING_SHOW),
-    "show_views_negative": (_show("--views", "-3"), "views", PENDING_SHOW),
+    "show_views_zero": (_show("--views", "0"), "views", None),
+    "show_views_negative": (_show("--views", "-3"), "views", None),
     "show_split_unknown": (_show("--split", "tset"), "tset|split", None),
     "generate_shapes_zero": (_generate("-n", "0"), "shapes|-n", None),
     "generate_shapes_negative": (_generate("-n", "-1"), "shapes|-n", None),
     "generate_views_zero": (_generate("--views", "0"), "views", None),
-    "generate_views_huge": (_generate("--views", "100000"), "views", PENDING_GENERATE),
+    "generate_views_huge": (_generate("--views", "100000"), "views", None),
     "generate_image_size_tiny": (_generate("--image-size", "4"), "image.size", None),
-    "generate_image_size_huge": (_generate("--image-size", "100000"), "image.size", PENDING_GENERATE),
-    "generate_voxel_res_zero": (_generate("--voxel-res", "0"), "voxel.res|resolution", PENDING_GENERATE),
-    "generate_voxel_res_huge": (_generate("--voxel-res", "100000"), "voxel.res", PENDING_GENERATE),
-    "generate_workers_zero": (_generate("--workers", "0"), "workers", PENDING_GENERATE),
-    "generate_workers_negative": (_generate("--workers", "-1"), "workers", PENDING_GENERATE),
+    "generate_image_size_huge": (_generate("--image-size", "100000"), "image.size", None),
+    "generate_voxel_res_zero": (_generate("--voxel-res", "0"), "voxel.res|resolution", None),
+    "generate_voxel_res_huge": (_generate("--voxel-res", "100000"), "voxel.res", None),
+    "generate_workers_zero": (_generate("--workers", "0"), "workers", None),
+    "generate_workers_negative": (_generate("--workers", "-1"), "workers", None),
     "generate_unknown_category": (_generate("--categories", "dragon"), "dragon", None),
     "generate_unknown_appearance": (_generate("--appearance", "shiny"), "shiny|appearance", None),
     "generate_unknown_split": (_generate("--only-split", "tset"), "tset|split", None),
-    "generate_unknown_up_axis": (_generate("--up", "+w"), r"\+w|up", PENDING_GENERATE),
+    "generate_unknown_up_axis": (_generate("--up", "+w"), r"\+w|up", None),
     "generate_unknown_voxel_mode": (_generate("--voxel-mode", "fuzzy"), "fuzzy|voxel.mode", None),
     "generate_meshes_folder_missing": (lambda d, s: _generate("--meshes", str(d / "in" / "nomeshes"))(d, s),
                                        "nomeshes", None),
@@ -189,7 +184,6 @@ def _train_out_is_file(d: Path, s: Shared) -> list[str]:
 
 
 PENDING_NAME = "an output name longer than the file system allows raises OSError (traceback)"
-PENDING_TRAIN_OUT = "train --out naming an existing file raises FileExistsError (traceback)"
 
 # name -> (build, code, message regex, pending, creates)
 OUTPUTS: dict[str, tuple[Build, int, str | None, str | None, str | None]] = {
@@ -220,7 +214,7 @@ OUTPUTS: dict[str, tuple[Build, int, str | None, str | None, str | None]] = {
                                 None, None),
     "generate_out_is_a_file": (lambda d, s: _generate()(d, s)[:3] + [str(write(d, "dsfile", "x"))]
                                + _generate()(d, s)[4:], 2, "dsfile", None, None),
-    "train_out_is_a_file": (_train_out_is_file, 2, "run_file", PENDING_TRAIN_OUT, None),
+    "train_out_is_a_file": (_train_out_is_file, 2, "run_file", None, None),
     "convert_into_missing_folders": (_convert(_box, "a/b/c/box.binvox"), 2, "a/b/c", None, None),
     # odd but valid
 

@@ -79,9 +79,12 @@ def evaluate(
     from lift3d.data.readers import open_dataset
     from lift3d.errors import InputError
     from lift3d.io.atomic import write_text_atomic
+    from lift3d.limits import check_number
     from lift3d.models.checkpoint import load_model
     from lift3d.tasks import task_for_model
 
+    if threshold is not None:
+        check_number(threshold, "--threshold", 0, 1, lo_open=True, hi_open=True)
     model, cfg, meta = load_model(checkpoint)
     task = task_for_model(model)
     if threshold is not None and not task.thresholded:

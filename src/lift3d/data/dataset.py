@@ -68,6 +68,88 @@ def check_manifest(manifest: object, path: Path) -> None:
                                f"'categories') or split {rec['split']!r} (not train, val or test)")
 
 
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read_cameras(path: Path, views: int, image_size: int | None = None) -> list[Camera]:
+    """The cameras of a shape's ``cameras.json`` (``{"views": [{K, R, t, width, height, ...}, ...]}``).
+
+    A missing or unparsable file, fewer entries than the dataset's ``views``, or an entry whose ``K`` / ``R`` is not a
+    finite 3x3 matrix (``K`` a pinhole intrinsics matrix with positive focal lengths, ``R`` a rotation), ``t`` not 3
+    finite numbers or ``width`` / ``height`` not positive integers (equal to ``image_size`` when given) is a
+    :class:`DatasetError`: one line naming the file and the problem.
+    """
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError as exc:
+        raise DatasetError(f"missing cameras file {path}") from exc
+    except (OSError, ValueError) as exc:  # ValueError: JSONDecodeError and UnicodeDecodeError
+        raise DatasetError(f"corrupt cameras file {path}: {str(exc).splitlines()[0]}") from exc
+    entries = data.get("views") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise DatasetError(f"corrupt cameras file {path}: expected an object with a 'views' list, got {_short(data)}")
+    if len(entries) < views:
+        raise DatasetError(f"cameras file {path} has {len(entries)} camera(s); the dataset has {views} views per shape")
+    return [_camera(entry, f"cameras file {path}: views[{n}]", image_size) for n, entry in enumerate(entries)]
+
+
+def _camera(entry: object, where: str, image_size: int | None) -> Camera:
+    if not isinstance(entry, dict):
+        raise DatasetError(f"{where} must be an object with K, R, t, width and height, got {_short(entry)}")
+    arrays = {}
+    for key, shape in (("K", (3, 3)), ("R", (3, 3)), ("t", (3,))):
+        try:
+            arr = np.asarray(entry.get(key), dtype=np.float64)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None or arr.shape != shape or not np.isfinite(arr).all():
+            what = "a 3 x 3 matrix of finite numbers" if len(shape) == 2 else "3 finite numbers"
+            raise DatasetError(f"{where}: {key} must be {what}, got {_short(entry.get(key))}")
+        arrays[key] = arr
+    k, r = arrays["K"], arrays["R"]
+    if not (k[0, 0] > 0 and k[1, 1] > 0 and np.allclose(k[2], (0.0, 0.0, 1.0))):
+        raise DatasetError(f"{where}: K is not pinhole intrinsics (positive focal lengths, last row 0 0 1): "
+                           f"{_short(k.tolist())}")
+    if not np.allclose(r @ r.T, np.eye(3), atol=1e-3):
+        raise DatasetError(f"{where}: R is not a rotation matrix: {_short(r.tolist())}")
+    size = {}
+    for key in ("width", "height"):
+        value = entry.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not float(value).is_integer() \
+                or value < 1 or (image_size is not None and value != image_size):
+            want = f"{image_size} (the dataset's image size)" if image_size is not None else "a positive integer"
+            raise DatasetError(f"{where}: {key} must be {want}, got {_short(value)}")
+        size[key] = int(value)
+    return Camera(k, r, arrays["t"], size["width"], size["height"])
+
+
+def check_ground_truth(arrays: dict[str, np.ndarray], path: Path, manifest: dict | None = None) -> None:
+    """Raise :class:`DatasetError` naming ``path`` and the array unless the ground-truth ``arrays`` of a ``gt.npz``
+    have the documented shapes: ``voxelsR`` ``(R, R, R)``, ``points`` / ``normals`` / ``occ_points`` ``(P, 3)``
+    finite, ``occ_labels`` ``(N,)``, all numeric; with a ``manifest``, ``P`` and ``N`` as it records them
+    (``points``, ``occ_samples``), so the items of one batch stack."""
+    groups = {"points": ("points", "points"), "normals": ("points", "points"),  # key -> (manifest key, base array)
+              "occ_points": ("occ_samples", "occ_points"), "occ_labels": ("occ_samples", "occ_points")}
+    for key, arr in arrays.items():
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+            raise DatasetError(f"{path}: '{key}' holds {arr.dtype} values, not numbers")
+        if key.startswith("voxels"):
+            res = int(key[len("voxels"):])
+            expected: tuple = (res, res, res)
+        else:
+            setting, base = groups[key]
+            want = (manifest or {}).get(setting)
+            ref = arrays.get(base, arr)
+            n = want if isinstance(want, int) and not isinstance(want, bool) else ref.shape[0] if ref.ndim else 0
+            expected = (n,) if key == "occ_labels" else (n, 3)
+        if arr.shape != expected or arr.size == 0:
+            raise DatasetError(f"{path}: '{key}' has shape {arr.shape}, expected {expected}")
+        if key in ("points", "normals", "occ_points") and not np.isfinite(arr).all():
+            raise DatasetError(f"{path}: '{key}' has NaN or infinite values")
+
+
 @DATASETS.register("lift3d")
 class ShapeDataset(DatasetBase):
     """Views and ground truth of the shapes in one split of a folder written by ``lift3d data generate``.
@@ -166,12 +248,8 @@ class ShapeDataset(DatasetBase):
         return rgba, rgba[..., 3] >= 128
 
     def cameras(self, i: int) -> list[Camera]:
-        """The calibrated cameras of all views of shape ``i``."""
-        path = self.shape_dir(i) / "cameras.json"
-        try:
-            return [Camera.from_dict(d) for d in json.loads(path.read_text())["views"]]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise DatasetError(f"corrupt or missing cameras file {path}: {exc}") from exc
+        """The calibrated cameras of all views of shape ``i`` (checked: see :func:`read_cameras`)."""
+        return read_cameras(self.shape_dir(i) / "cameras.json", self.total_views, int(self.manifest["image_size"]))
 
     def masks_full(self, i: int, view_ids=None) -> list[np.ndarray]:
         """Full-resolution foreground masks bool ``(H, W)`` of the given (default: all) views."""
@@ -184,7 +262,9 @@ class ShapeDataset(DatasetBase):
             keys += ["points", "normals"]
         if "occupancy" in self.targets:
             keys += ["occ_points", "occ_labels"]
-        return self.arrays(i, "gt.npz", keys)
+        arrays = self.arrays(i, "gt.npz", keys)
+        check_ground_truth(arrays, self.shape_dir(i) / "gt.npz", self.manifest)
+        return arrays
 
 
 def collate(items: list[dict]) -> dict:

@@ -30,11 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from lift3d import limits
 from lift3d.data.appearance import check_appearance
 from lift3d.errors import DatasetError, InputError, Lift3DError
 from lift3d.geometry.voxels import check_voxel_mode
 from lift3d.io import extensions
 from lift3d.io.atomic import atomic_dir, write_text_atomic
+from lift3d.limits import check_number
 
 # Camera ranges per appearance: ``plain`` keeps the original fixed 40 degree lens; the photo-like looks cover
 # product photography (wide to long lenses, a little roll, the object off-centre and at varied size).
@@ -51,6 +53,7 @@ ELEVATION: dict[str, tuple[float, float]] = {"plain": (-10.0, 40.0), "random": (
 RESUME_KEYS = ("seed", "views", "image_size", "voxel_res", "voxel_mode", "points", "occ_samples", "appearance",
                "elevation", "up", "source")
 SETTINGS_FILE = "generation.json"  # RESUME_KEYS of the run, written before the first shape
+MAX_VIEWS = 100  # views per shape: view_00.png .. view_99.png keep two-digit names (and sorted order)
 
 
 @dataclass(frozen=True)
@@ -274,7 +277,7 @@ def _run_pool(todo: list[ShapeTask], workers: int, failed: dict[str, str], bar) 
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"), initializer=_worker_init,
+    pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=mp.get_context("fork"), initializer=_worker_init,
                                initargs=(os.getpid(),))
     try:
         for fut in as_completed([pool.submit(_run, t) for t in todo]):
@@ -289,6 +292,29 @@ def _run_pool(todo: list[ShapeTask], workers: int, failed: dict[str, str], bar) 
                            "the same command to resume") from exc
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def check_settings(shapes_per_category: int, views: int, image_size: int, seed: int, workers: int,
+                   voxel_res: tuple[int, ...], points: int, occ_samples: int, up: str) -> None:
+    """Refuse, before anything is written, generation settings out of range (one :class:`InputError` line naming
+    the setting): views in ``[1, MAX_VIEWS]``, image size in ``[8, IMAGE_SIDE]``, each voxel resolution in
+    ``[2, VOXEL_RESOLUTION]``, points and occupancy samples in ``[1, POINTS]``, at least one shape per category and
+    one worker, a seed >= 0 and a known up axis."""
+    from lift3d.geometry.normalize import up_axis_rotation
+
+    for value, name, lo in ((shapes_per_category, "shapes per category (-n)", 1), (workers, "workers (--workers)", 1),
+                            (seed, "seed (--seed)", 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+            raise InputError(f"{name} must be an integer >= {lo}, got {value!r}")
+    check_number(views, "views (--views)", 1, MAX_VIEWS)
+    check_number(image_size, "image size (--image-size)", 8, limits.IMAGE_SIDE)
+    if not voxel_res:
+        raise InputError("voxel resolution (--voxel-res): give at least one")
+    for res in voxel_res:
+        check_number(res, "voxel resolution (--voxel-res)", 2, limits.VOXEL_RESOLUTION)
+    check_number(points, "points", 1, limits.POINTS)
+    check_number(occ_samples, "occupancy samples", 1, limits.POINTS)
+    up_axis_rotation(up)  # an unknown axis is refused here, not in the first worker
 
 
 def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None, shapes_per_category: int = 10,
@@ -306,8 +332,7 @@ def generate_dataset(out: str | os.PathLike, categories: list[str] | None = None
     shapes of a ``shift`` dataset are exactly the test shapes of a ``random`` one with the same seed.
     """
     out = Path(out)
-    if views < 1 or image_size < 8 or shapes_per_category < 1:
-        raise InputError("views >= 1, image size >= 8 and shapes per category >= 1 are required")
+    check_settings(shapes_per_category, views, image_size, seed, workers, voxel_res, points, occ_samples, up)
     check_appearance(appearance)
     if only_split is not None and only_split not in ("train", "val", "test"):
         raise InputError(f"only_split must be train, val or test, got {only_split!r}")

@@ -39,20 +39,22 @@ def contact_sheet(root: str | os.PathLike, index: int, split: str = "all", max_v
 
     Returns an RGB uint8 image.
     """
-    from lift3d.data.dataset import ShapeDataset
+    from lift3d.data.dataset import ShapeDataset, check_ground_truth
     from lift3d.data.render import render_views
+    from lift3d.errors import InputError
     from lift3d.geometry.voxels import voxels_to_mesh
 
+    if max_views < 1:
+        raise InputError(f"views must be at least 1, got {max_views}")
     ds = ShapeDataset(root, split, targets=())
     if not 0 <= index < len(ds):
-        from lift3d.errors import InputError
-
         raise InputError(f"index {index} out of range: split {split!r} has {len(ds)} shapes")
     n = min(max_views, ds.total_views)
     cams = ds.cameras(index)[:n]
     rgba = [ds._rgba(index, v) for v in range(n)]
     geo = ds.arrays(index, "geometry.npz", ["depth", "normals"])
     gt = ds.arrays(index, "gt.npz", ["voxels32", "points"])
+    check_ground_truth(gt, ds.shape_dir(index) / "gt.npz", ds.manifest)
     white = lambda a: (a[..., :3] * (a[..., 3:] / 255.0) + 255 * (1 - a[..., 3:] / 255.0)).astype(np.uint8)  # noqa: E731
     vox_mesh = voxels_to_mesh(gt["voxels32"].astype(np.float32))
     vox = render_views(vox_mesh, cams, 0, part_ids=np.zeros(len(vox_mesh.faces), np.int64),

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from lift3d.errors import InputError
-from lift3d.train.schema import Bool, Int, ListOf, Num, OneOf, Str, check_value, spec_from_default
+from lift3d.train.schema import Bool, Int, ListOf, Num, OneOf, Str, check_sizes, check_value, spec_from_default
 
 FIELDS = {
     "seed": Int(0, lo=0),
@@ -101,9 +101,7 @@ def validate(cfg: dict) -> dict:
     unknown = set(cfg) - set(DEFAULTS)
     if unknown:
         raise InputError(f"unknown config section(s): {', '.join(sorted(unknown))}")
-    for section in (*FIXED_SECTIONS, *REGISTRY_SECTIONS):
-        if not isinstance(cfg[section], dict):
-            raise InputError(f"config section {section} must be a mapping, got {cfg[section]!r}")
+    _check_sections({section: cfg.get(section) for section in (*FIXED_SECTIONS, *REGISTRY_SECTIONS)})
     for section in FIXED_SECTIONS:
         extra = sorted(set(cfg[section]) - set(DEFAULTS[section]))
         if extra:
@@ -122,9 +120,20 @@ def validate(cfg: dict) -> dict:
     return cfg
 
 
+def _check_sections(layer: dict, source: str = "config") -> None:
+    """Refuse a section of ``layer`` (a config file, the command-line overrides or the merged config) that is not a
+    mapping, before it is merged: merging ``{"out": ...}`` into ``train: [1, 2]`` would silently replace it."""
+    for section, value in layer.items():
+        if isinstance(DEFAULTS.get(section), dict) and not isinstance(value, dict):
+            text = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise InputError(f"{source}: section {section} must be a mapping of keys, got {text}")
+
+
 def _check_registry_sections(cfg: dict) -> None:
-    """Keys and value types of ``model``, ``loss``, ``optim``, ``schedule`` against their entries' signatures."""
+    """Keys and value types of ``model`` (and its ``encoder``), ``loss``, ``optim``, ``schedule`` against their
+    entries' signatures; every integer of ``model`` is a size (:func:`~lift3d.train.schema.check_sizes`)."""
     from lift3d.losses import LOSSES
+    from lift3d.models.encoders import ENCODERS
     from lift3d.models.registry import MODELS
     from lift3d.tasks import TASKS
     from lift3d.train.optim import OPTIMIZERS, SCHEDULES
@@ -138,13 +147,30 @@ def _check_registry_sections(cfg: dict) -> None:
     for section, registry, default, supplied in (
             ("model", MODELS, None, ()), ("loss", LOSSES, default_loss, ()),
             ("optim", OPTIMIZERS, None, ("params",)), ("schedule", SCHEDULES, None, ("total", "steps_per_epoch"))):
-        kw = {k: v for k, v in cfg[section].items() if k != "name"}
-        name = cfg[section].get("name", default)
-        registry.check(name, kw, section, supplied)
-        params = registry.parameters(name, supplied) or {}
-        for key, value in kw.items():
-            spec = FIELDS.get(f"{section}.{key}") or spec_from_default(params.get(key))
-            cfg[section][key] = check_value(f"{section}.{key}", value, spec)
+        _check_entry(cfg[section], section, registry, cfg[section].get("name", default), supplied,
+                     sizes=section == "model")
+    encoder = cfg["model"].get("encoder")
+    if encoder is not None and "encoder" in (MODELS.parameters(model_name) or {}):
+        if not isinstance(encoder, dict) or "name" not in encoder:
+            raise InputError(f"model.encoder must be a mapping naming an encoder (e.g. {{name: resnet, depth: 18}}), "
+                             f"got {encoder!r}"[:300])
+        name = check_value("model.encoder.name", encoder.get("name"), Str())
+        _check_entry(encoder, "model.encoder", ENCODERS, name, sizes=True)
+
+
+def _check_entry(values: dict, section: str, registry, name: str | None, supplied: tuple[str, ...] = (),
+                 sizes: bool = False) -> None:
+    """The keys of ``values`` (the config ``section``, e.g. ``optim`` or ``model.encoder``) against the signature of
+    ``registry``'s entry ``name``, and their values against :data:`FIELDS` or the entry's defaults (``sizes``: see
+    :func:`~lift3d.train.schema.spec_from_default`); values normalised in place."""
+    kw = {k: v for k, v in values.items() if k != "name"}
+    registry.check(name, kw, section, supplied)
+    params = registry.parameters(name, supplied) or {}
+    for key, value in kw.items():
+        spec = FIELDS.get(f"{section}.{key}") or spec_from_default(params.get(key), sizes=sizes)
+        values[key] = check_value(f"{section}.{key}", value, spec)
+        if sizes:
+            check_sizes(f"{section}.{key}", values[key])
 
 
 def _read_yaml(p: Path) -> object:
@@ -181,7 +207,9 @@ def load_config(path: str | os.PathLike | None = None, overrides: dict | None = 
                              "`model: {name: voxel}` (see configs/)")
         if not isinstance(loaded, dict):
             raise InputError(f"config {p} must be a mapping of sections, got a {type(loaded).__name__}")
+        _check_sections(loaded, f"config {p}")
         cfg = merge(cfg, loaded)
+    _check_sections(overrides or {}, "overrides")
     cfg = validate(merge(cfg, overrides or {}))
     if loaded is not None and (not isinstance(loaded.get("model"), dict) or "name" not in loaded["model"]):
         raise InputError(f"config {path} names no model; add e.g. `model: {{name: voxel}}` (see configs/)")

@@ -102,13 +102,22 @@ def ListOf(item: Spec, default: Any = _MISSING, length: int | None = None, optio
     return Spec("list", item=item, length=length, optional=optional, default=default)
 
 
-def spec_from_default(default: Any) -> Spec:
+MAX_MODEL_SIZE = 2 ** 20
+"""Largest model size (a width, channel count, latent size, number of points): a layer that wide is a mistake
+(``latent: 1e12``), refused by the config check instead of an allocation failure."""
+
+
+def spec_from_default(default: Any, sizes: bool = False) -> Spec:
     """The spec a keyword argument's default implies: ``64`` -> an integer, ``0.5`` -> a number, ``True`` -> a bool,
-    ``(64, 48)`` -> a list, ``None`` or no default -> anything (the entry checks it when built)."""
+    ``(64, 48)`` -> a list (``sizes``: of integers), ``None`` or no default -> anything (the entry checks it when
+    built). ``sizes``: a model hyper-parameter; its integers are then checked by :func:`check_sizes` too."""
     if isinstance(default, bool):
         return Bool()
     if isinstance(default, int):
         return Int()
+    if sizes and isinstance(default, list | tuple) and default and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in default):
+        return ListOf(Int())
     if isinstance(default, float):
         return Num()
     if isinstance(default, str):
@@ -118,6 +127,18 @@ def spec_from_default(default: Any) -> Spec:
     if isinstance(default, dict):
         return Spec("dict")
     return Spec("any")
+
+
+def check_sizes(key: str, value: Any) -> Any:
+    """``value`` of model hyper-parameter ``key`` (its type already checked) if every integer in it (the value, or
+    the elements of a list) is a size in ``[1, MAX_MODEL_SIZE]``: model integers are widths, channel counts, latent
+    sizes, numbers of blocks or points, so ``latent: 0`` or ``channels: [-16, 16]`` is refused before building."""
+    many = isinstance(value, list | tuple)
+    ints = [v for v in (value if many else [value]) if isinstance(v, int) and not isinstance(v, bool)]
+    if any(not 1 <= v <= MAX_MODEL_SIZE for v in ints):
+        what = "a list of positive integers" if many else "a positive integer"
+        raise InputError(f"{key} must be {what} (a size, at most {MAX_MODEL_SIZE}), got {value!r}"[:300])
+    return value
 
 
 def check_value(key: str, value: Any, spec: Spec) -> Any:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -35,6 +37,20 @@ from lift3d.tasks.base import StepContext
 from lift3d.train.config import config_differences
 from lift3d.train.optim import build_optimizer, build_schedule
 from lift3d.train.prefetch import prefetch
+
+
+def check_run_folder(out: Path) -> None:
+    """Refuse, before any work, a run folder that cannot be created or written: an existing file, a path under a
+    file, or a folder (or its first existing parent) that is not writable (:class:`InputError` naming it)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"run folder {out} (--out / train.out) is an existing file, not a folder")
+    parent = out
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot create run folder {out}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write run folder {out}: {parent} is not writable")
 
 
 def bf16_fast() -> bool:
@@ -74,6 +90,7 @@ class Trainer:
         self.quiet = quiet
         if len(train_set) == 0:
             raise InputError("the training set is empty")
+        check_run_folder(self.out)
         self.dist = torch.distributed.is_available() and torch.distributed.is_initialized()
         self.rank = torch.distributed.get_rank() if self.dist else 0
         self.world = torch.distributed.get_world_size() if self.dist else 1
@@ -93,6 +110,7 @@ class Trainer:
         self.schedule = build_schedule(config["schedule"], self.total_steps, self.steps_per_epoch)
         self.epoch, self.step, self.best = 0, 0, -math.inf
         self.history: list[dict] = []
+        self.writer = None  # TensorBoard, opened with the first epoch's log (a run failing before leaves no folder)
 
     # ----------------------------------------------------------------- state
     def state_tensors(self) -> tuple[dict[str, torch.Tensor], dict]:
@@ -238,15 +256,31 @@ class Trainer:
         return self.task.validate(self.model, self.val_set, self.cfg)
 
     def fit(self, resume: bool = False) -> dict:
-        """Train to ``train.epochs`` (or until ``train.max_minutes``); returns the last epoch's metrics."""
+        """Train to ``train.epochs`` (or until ``train.max_minutes``); returns the last epoch's metrics.
+
+        The run folder is created with the first epoch's log; a run that fails (or is interrupted) before its first
+        checkpoint removes the folder if it created it, so a failed run leaves nothing behind. A folder that existed
+        before, or that holds a checkpoint to resume from, is never removed.
+        """
+        created = self.rank == 0 and not self.out.exists()
+        try:
+            return self._fit(resume)
+        except BaseException:
+            self._close_writer()
+            if created and not (self.out / "last_state.safetensors").is_file():
+                shutil.rmtree(self.out, ignore_errors=True)
+            raise
+        finally:
+            self._close_writer()
+
+    def _close_writer(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def _fit(self, resume: bool) -> dict:
         if resume and self.load_state(self.out) and self.rank == 0 and not self.quiet:
             print(f"resumed from {self.out} at epoch {self.epoch}")
-        writer = None
-        if self.rank == 0:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.out.mkdir(parents=True, exist_ok=True)
-            writer = SummaryWriter(str(self.out / "tensorboard"))
         budget = self.cfg["train"].get("max_minutes")
         start = time.perf_counter()
         row: dict = dict(self.history[-1]) if self.history else {}  # a resumed run that had finished its epochs
@@ -260,14 +294,13 @@ class Trainer:
             improved = row.get("val_score", -math.inf) > self.best
             self.best = max(self.best, row.get("val_score", -math.inf))
             if self.rank == 0:
-                self._log(row, writer)
+                self._log(row)
             self.save(row if "val_score" in row else None, improved)
             if budget and (time.perf_counter() - start) / 60 > float(budget):
                 if self.rank == 0 and not self.quiet:
                     print(f"time budget of {budget} min reached after epoch {self.epoch}")
                 break
-        if writer is not None:
-            writer.close()
+        self._close_writer()
         if self.rank == 0 and self.val_set is not None and len(self.val_set) and self.cfg["train"].get("calibrate_bn"):
             from lift3d.train.calibrate import finalize
 
@@ -276,10 +309,15 @@ class Trainer:
             row.update({f"final_{k}": v for k, v in final.items() if k.startswith(f"val_{self.task.score}")})
         return row
 
-    def _log(self, row: dict, writer) -> None:
+    def _log(self, row: dict) -> None:
+        if self.writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.writer = SummaryWriter(str(self.out / "tensorboard"))
         for k, v in row.items():
             if isinstance(v, int | float) and k != "epoch":
-                writer.add_scalar(k, v, row["epoch"])
+                self.writer.add_scalar(k, v, row["epoch"])
         text = io.StringIO(newline="")
         w = csv.DictWriter(text, fieldnames=sorted({k for r in self.history for k in r}))
         w.writeheader()
