@@ -242,10 +242,6 @@ def _half_ckpt(d: Path, s: Shared) -> bytes:
     return data[: len(data) // 2]
 
 
-PENDING_HEADER = "a checkpoint header nested 100000 deep raises RecursionError (not caught)"
-PENDING_CKPT_VALUES = "checkpoint config / meta values (data.image_size 0, data a list, threshold 'abc') are not " \
-    "validated before use: traceback"
-
 # name -> (file name, content(d, shared), message regex, pending reason, also through `evaluate`)
 CHECKPOINTS: dict[str, tuple[str, Callable[[Path, Shared], bytes], str, str | None, bool]] = {
     "pickle_pt_with_payload": ("model.pt", lambda d, s: pickle_payload(d / "pwned"), r"model\.pt", None, True),
@@ -262,7 +258,7 @@ CHECKPOINTS: dict[str, tuple[str, Callable[[Path, Shared], bytes], str, str | No
                         "badconfig", None, False),
     "config_deeply_nested": ("deep.safetensors",
                              _ckpt(edit_meta=lambda m: m.__setitem__("config", "[" * 100_000 + "]" * 100_000)),
-                             "deep", PENDING_HEADER, False),
+                             "deep", None, False),
     "config_without_model": ("nomodel.safetensors", _ckpt(edit_meta=_config(lambda c: c.pop("model"))),
                              "nomodel|model", None, False),
     "config_is_a_list": ("listconfig.safetensors", _ckpt(edit_meta=_config(lambda c: [1, 2])), "listconfig|config",
@@ -273,9 +269,9 @@ CHECKPOINTS: dict[str, tuple[str, Callable[[Path, Shared], bytes], str, str | No
     "negative_channels": ("negchan.safetensors", _ckpt(edit_meta=_model("channels", [-4, 16, 8])),
                           "negchan|channels", None, False),
     "image_size_zero": ("imgsize.safetensors", _ckpt(edit_meta=_config(lambda c: c["data"].__setitem__(
-        "image_size", 0))), "imgsize|image_size", PENDING_CKPT_VALUES, False),
+        "image_size", 0))), "imgsize|image_size", None, False),
     "data_section_a_list": ("datalist.safetensors", _ckpt(edit_meta=_config(lambda c: c.__setitem__("data", []))),
-                            "datalist|data", PENDING_CKPT_VALUES, False),
+                            "datalist|data", None, False),
     "wrong_tensor_shapes": ("wrongshape.safetensors", _ckpt(edit_tensors=_first_conv), "wrongshape", None,
                             True),
     "missing_tensors": ("missing.safetensors", _ckpt(edit_tensors=lambda t: [t.pop(k) for k in list(t)[::2]]),
@@ -286,7 +282,7 @@ CHECKPOINTS: dict[str, tuple[str, Callable[[Path, Shared], bytes], str, str | No
                                                                      if v.is_floating_point()]),
                     r"nan\.safetensors|nan|finite", None, False),
     "threshold_not_a_number": ("thr.safetensors", _ckpt(edit_meta=lambda m: m.__setitem__(
-        "meta", json.dumps({"threshold": "abc"}))), "thr|threshold", PENDING_CKPT_VALUES, False),
+        "meta", json.dumps({"threshold": "abc"}))), "thr|threshold", None, False),
     "meta_not_json": ("badmeta.safetensors", _ckpt(edit_meta=lambda m: m.__setitem__("meta", "{")), "badmeta", None,
                       False),
 }

@@ -22,10 +22,6 @@ COMMANDS: dict[str, Callable[[Path], list[str]]] = {
     "mesh": lambda d: [out(d, "out.obj")],
     "cloud": lambda d: [out(d, "out.pcd")],
 }
-PENDING_SHORT_VERTEX = "OBJ vertex lines with fewer than 3 coordinates crash the mesh check (numpy AxisError / " \
-    "ValueError; found by tests/fuzz)"
-PENDING_DEFLATE = "an npz whose deflate stream is corrupt raises zlib.error, not caught (found by tests/fuzz)"
-PENDING_PCD = "Open3D segfaults on a PCD declaring normal_x without normal_y / normal_z (found by tests/fuzz)"
 
 CREATES = {"voxels": "out/out.binvox", "points": "out/out.xyz", "mesh": "out/out.obj", "cloud": "out/out.pcd"}
 
@@ -91,10 +87,8 @@ MESHES: dict[str, tuple] = {
     "obj_text_garbage": _spec("words.obj", _t("hello world\nthis is not a mesh\n"), info=2, voxels=2),
     "obj_binary_garbage": _spec("noise.obj", _garbage(), info=2, voxels=2),
     "obj_face_index_out_of_range": _spec("badindex.obj", _obj(TRI, "f 1 2 9\n"), info=2, voxels=2),
-    "obj_vertex_with_two_coordinates": _spec("v2.obj", _obj("v 0 0\nv 1 0\nv 0 1\n"), info=2, voxels=2,
-                                             pending=dict.fromkeys(("info", "voxels"), PENDING_SHORT_VERTEX)),
-    "obj_vertex_with_one_coordinate": _spec("v1.obj", _obj("v 0.5\nv 1 0 0\nv 0 1 0\n"), info=2, voxels=2,
-                                            pending=dict.fromkeys(("info", "voxels"), PENDING_SHORT_VERTEX)),
+    "obj_vertex_with_two_coordinates": _spec("v2.obj", _obj("v 0 0\nv 1 0\nv 0 1\n"), info=2, voxels=2),
+    "obj_vertex_with_one_coordinate": _spec("v1.obj", _obj("v 0.5\nv 1 0 0\nv 0 1 0\n"), info=2, voxels=2),
     "obj_face_index_huge": _spec("hugeindex.obj", _obj(TRI, "f 1 2 99999999999\n"), info=2, voxels=2),
     "obj_nan_vertex": _spec("nan.obj", _obj("v 0 0 0\nv 1 0 0\nv nan 1 0\n"), info=2, voxels=2, points=2),
     "obj_inf_vertex": _spec("inf.obj", _obj("v 0 0 0\nv 1 0 0\nv inf 1 0\n"), info=2, voxels=2),
@@ -264,8 +258,7 @@ VOXELS: dict[str, tuple] = {
     "binvox_binary_garbage": _spec("noise.binvox", _garbage(), info=2),
     "npz_zero_byte": _spec("zero.npz", _t(""), info=2, mesh=2),
     "npz_text": _spec("text.npz", _t("not a zip"), info=2),
-    "npz_corrupt_deflate_stream": _spec("deflate.npz", _npz_bad_deflate, info=2, mesh=2,
-                                        pending=dict.fromkeys(("info", "mesh"), PENDING_DEFLATE)),
+    "npz_corrupt_deflate_stream": _spec("deflate.npz", _npz_bad_deflate, info=2, mesh=2),
     "npz_truncated": _spec("cut.npz", lambda d: _npz(voxels=CUBE)(d)[:100], info=2, mesh=2),
     "npz_without_arrays": _spec("none.npz", _npz(), info=2, mesh=2),
     "npz_wrong_key": _spec("grid.npz", _npz(grid=CUBE), info=2),
@@ -328,4 +321,4 @@ def cases() -> list[Case]:
             + [Case("mesh/missing_file", "mesh", _missing, message="missing.obj"),
                Case("mesh/folder_named_obj", "mesh", _folder, message="folder.obj"),
                Case("points/pcd_partial_normals", "points", _build("normals.pcd", _pcd_partial_normals, "info"),
-                    message=r"normals\.pcd", pending=PENDING_PCD, isolate=True, seconds=30)])
+                    message=r"normals\.pcd", isolate=True, seconds=30)])

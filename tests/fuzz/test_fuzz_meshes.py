@@ -19,12 +19,7 @@ SEEDS["ascii.stl"] = _BOX.export(file_type="stl_ascii").encode()
 SEEDS["ascii.ply"] = _BOX.export(file_type="ply", encoding="ascii")
 
 
-PENDING = {".obj": "pending fix: OBJ vertex lines with fewer than 3 coordinates crash the mesh check (AxisError / "
-                   "ValueError; corpus case mesh/obj_vertex_with_two_coordinates)"}
-
-
-@pytest.mark.parametrize("ext", [pytest.param(e, marks=[pytest.mark.xfail(strict=True, reason=PENDING[e])]
-                                              if e in PENDING else []) for e in sorted(SEEDS)])
+@pytest.mark.parametrize("ext", sorted(SEEDS))
 def test_load_mesh_returns_a_mesh_or_refuses(ext: str, tmp_path_factory) -> None:
     path = tmp_path_factory.mktemp("fuzz_mesh") / f"fuzz{ext}"
 

@@ -18,12 +18,7 @@ def _seed(ext: str, tmp) -> bytes:
     return path.read_bytes()
 
 
-PCD_SEGFAULT = ("pending fix: Open3D segfaults on a PCD declaring normal_x without normal_y / normal_z (corpus case "
-                "points/pcd_partial_normals)")
-
-
-@pytest.mark.parametrize("ext", [".xyz", ".ply",
-                                 pytest.param(".pcd", marks=pytest.mark.xfail(strict=True, reason=PCD_SEGFAULT))])
+@pytest.mark.parametrize("ext", [".xyz", ".ply", ".pcd"])
 def test_load_points_returns_points_or_refuses(ext: str, tmp_path_factory) -> None:
     tmp = tmp_path_factory.mktemp("fuzz_points")
     path = tmp / f"fuzz{ext}"

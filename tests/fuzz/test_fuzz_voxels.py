@@ -10,12 +10,8 @@ from lift3d.io.voxels import VoxelGrid, load_voxels, save_voxels
 
 from ._fuzz import fuzz_settings, inputs, isolated, must_succeed_or_refuse
 
-NPZ_DEFLATE = ("pending fix: an npz whose deflate stream is corrupt raises zlib.error (corpus case "
-               "voxels/npz_corrupt_deflate_stream)")
 
-
-@pytest.mark.parametrize("ext", [".binvox", pytest.param(".npz", marks=pytest.mark.xfail(strict=True,
-                                                                                          reason=NPZ_DEFLATE))])
+@pytest.mark.parametrize("ext", [".binvox", ".npz"])
 def test_load_voxels_returns_a_grid_or_refuses(ext: str, tmp_path_factory) -> None:
     tmp = tmp_path_factory.mktemp("fuzz_voxels")
     grid = np.zeros((6, 6, 6), bool)

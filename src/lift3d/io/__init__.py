@@ -7,7 +7,8 @@
 - ``atomic.py``: every write goes to a temporary file renamed when complete, or to a binary stream; several files
   all or nothing (:func:`~lift3d.io.atomic.all_or_nothing`); ``npz.py``: byte-reproducible ``.npz`` archives.
 - ``checks.py``: header counts against :mod:`lift3d.limits`, lying headers, absurd or degenerate geometry;
-  ``paths.py``: outputs checked before any work (not an input, not a folder, a writable folder).
+  ``pcd.py``: a PCD header checked before Open3D (which crashes on some) reads it;
+  ``paths.py``: outputs checked before any work (not an input, not a folder, a writable folder, a name that fits).
 """
 
 from lift3d.io.formats import (

@@ -40,6 +40,11 @@ def _cannot_write(target: Path, exc: OSError) -> InputError:
     return InputError(f"cannot write {target}: {exc.strerror or exc}")
 
 
+TEMP_NAME_EXTRA = len("..") + 8 + len(".tmp")
+"""Bytes a temporary name (``.{stem}.XXXXXXXX.tmp{suffix}``, 8 random characters from :mod:`tempfile`) adds to
+its target's name: an output name must be this much shorter than the file system's limit."""
+
+
 def _temp_beside(target: Path, suffix: str | None = None) -> Path:
     """A new empty temporary file in ``target``'s folder (created if missing), named like it (same suffix)."""
     sfx = suffix if suffix is not None else "".join(target.suffixes[-1:])

@@ -2,8 +2,9 @@
 headers that promise more than the file holds, and, after reading, absurd coordinates and meshes with no surface.
 
 Readers call :func:`check_header` before handing a file to trimesh or Open3D (which trust the header: an OFF that
-promises more faces than it has loads silently short, a PLY promising 10^9 vertices allocates for them) and
-:func:`check_mesh` / :func:`lift3d.limits.check_coordinates` on what they read.
+promises more faces than it has loads silently short, a PLY promising 10^9 vertices allocates for them, a PCD
+declaring ``normal_x`` without ``normal_y`` crashes Open3D) and :func:`check_mesh` /
+:func:`lift3d.limits.check_coordinates` on what they read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from lift3d import limits
 from lift3d.errors import FormatError
+from lift3d.io.pcd import check_pcd
 
 if TYPE_CHECKING:
     import trimesh
@@ -24,10 +26,18 @@ _PLY_SIZES = {"char": 1, "uchar": 1, "int8": 1, "uint8": 1, "short": 2, "ushort"
               "int": 4, "uint": 4, "int32": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
 
 
+def reason(exc: BaseException, limit: int = 200) -> str:
+    """A library's exception as a short clause for a one-line message: its first line, cut to ``limit`` characters
+    (zipfile and safetensors may quote raw bytes or a whole header in theirs), or its type when it has no text."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def check_header(path: Path, kind: str = "mesh") -> None:
-    """Check the counts an OFF, PLY or binary STL header declares: against the limits (:data:`~lift3d.limits.
+    """Check the counts an OFF, PLY, PCD or binary STL header declares: against the limits (:data:`~lift3d.limits.
     MESH_FACES`, :data:`~lift3d.limits.MESH_VERTICES`, or :data:`~lift3d.limits.POINTS` for a point ``kind``) and
-    against what the file holds. Raises :class:`FormatError` naming the file; other formats pass unchecked."""
+    against what the file holds; a PCD header's consistency (:func:`check_pcd`) and an OBJ's vertex lines (each
+    with x, y and z). Raises :class:`FormatError` naming the file; other formats pass unchecked."""
     ext = path.suffix.lower()
     if ext == ".off":
         _check_off(path)
@@ -35,6 +45,10 @@ def check_header(path: Path, kind: str = "mesh") -> None:
         _check_ply(path, kind)
     elif ext == ".stl":
         _check_stl(path)
+    elif ext == ".obj":
+        _check_obj(path)
+    elif ext == ".pcd":
+        check_pcd(path)
 
 
 def _check_counts(path: Path, vertices: int, faces: int, kind: str = "mesh") -> None:
@@ -96,6 +110,8 @@ def ply_header(path: Path) -> tuple[str, list[tuple[str, int, list[tuple[str, ..
             elif parts[:1] == ["element"]:
                 elements.append((parts[1], int(parts[2]), []))
             elif parts[:1] == ["property"] and elements:
+                if len(parts) < (5 if parts[1:2] == ["list"] else 3):  # property TYPE NAME, property list N T NAME
+                    raise ValueError("incomplete property")
                 elements[-1][2].append(tuple(parts[1:]))
         except (IndexError, ValueError) as exc:
             raise FormatError(f"{path}: bad PLY header line {line.strip()!r}") from exc
@@ -144,12 +160,42 @@ def _check_stl(path: Path) -> None:
                           f"{max(0, size - 84) // 50:,} (truncated?)")
 
 
+def _check_obj(path: Path) -> None:
+    """Every OBJ vertex line (``v x y z [w | r g b]``) has at least 3 values. trimesh clips all vertices to the
+    shortest line (one ``v 0 0`` makes every vertex 2D) or, when the value count happens to fit, reads them shifted;
+    counted here per line with numpy (no Python loop over a multi-million-line file)."""
+    data = np.fromfile(path, np.uint8)
+    if not data.size:
+        return
+    newline = data == ord("\n")
+    gap = newline | (data == ord(" ")) | (data == ord("\t")) | (data == ord("\r"))
+    token = ~gap
+    token[1:] &= gap[:-1]  # first byte of each whitespace-separated token
+    del gap
+    starts = np.concatenate(([0], np.flatnonzero(newline[:-1]) + 1))
+    del newline
+    second = data[np.minimum(starts + 1, data.size - 1)]
+    vertex = (data[starts] == ord("v")) & ((second == ord(" ")) | (second == ord("\t"))) & (starts + 1 < data.size)
+    if not vertex.any():
+        return
+    values = np.add.reduceat(token, starts, dtype=np.int64) - 1  # tokens per line, less the "v"
+    short = np.flatnonzero(vertex & (values < 3))
+    if short.size:
+        line = int(short[0])
+        raise FormatError(f"{path}: line {line + 1:,} is a vertex with {int(values[line])} coordinate(s); OBJ "
+                          "vertices need x, y and z")
+
+
 def check_mesh(mesh: trimesh.Trimesh, name: str) -> None:
-    """After reading: vertex and face counts within the limits, coordinates finite and within
-    :data:`~lift3d.limits.COORDINATE`, face indices valid, and some face with a non-zero area. Raises
-    :class:`FormatError` naming ``name``; never emits a numpy warning."""
+    """After reading: vertices with 3 coordinates and triangle faces, vertex and face counts within the limits,
+    coordinates finite and within :data:`~lift3d.limits.COORDINATE`, face indices valid, and some face with a
+    non-zero area. Raises :class:`FormatError` naming ``name``; never emits a numpy warning."""
     verts = np.asarray(mesh.vertices)
     faces = np.asarray(mesh.faces)
+    if verts.ndim != 2 or verts.shape[1] != 3:
+        raise FormatError(f"{name}: vertices must have 3 coordinates (x, y, z), got an array of shape {verts.shape}")
+    if faces.ndim != 2 or faces.shape[1] != 3:
+        raise FormatError(f"{name}: faces must be triangles, got an array of shape {faces.shape}")
     limits.MESH_VERTICES.check(len(verts), name, FormatError)
     limits.MESH_FACES.check(len(faces), name, FormatError)
     limits.check_coordinates(verts, name, FormatError)

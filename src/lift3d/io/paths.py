@@ -12,15 +12,38 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from lift3d.errors import InputError
+from lift3d.io.atomic import TEMP_NAME_EXTRA
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     """True when ``a`` and ``b`` name one file: ``os.path.samefile`` when both exist (symlinks, hard links,
     ``./x`` vs ``x``), else equal resolved paths."""
     pa, pb = Path(a), Path(b)
-    if pa.exists() and pb.exists():
-        return os.path.samefile(pa, pb)
+    try:
+        if pa.exists() and pb.exists():
+            return os.path.samefile(pa, pb)
+    except OSError:  # a name too long to look up, a loop of links: not comparable as files, compare as paths
+        pass
     return pa.resolve() == pb.resolve()
+
+
+def short_name(path: str | os.PathLike) -> str:
+    """``path`` for a one-line message: a file name over 60 characters is cut in the middle (``abc...xyz.glb``)."""
+    p = Path(path)
+    return str(p) if len(p.name) <= 60 else str(p.parent / f"{p.name[:40]}...{p.name[-12:]}")
+
+
+def _check_name_length(p: Path) -> None:
+    """Refuse a file name longer than the output's file system allows (usually 255 bytes), counting the temporary
+    name it is first written under (:data:`~lift3d.io.atomic.TEMP_NAME_EXTRA`)."""
+    try:
+        longest = os.pathconf(p.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    size = len(os.fsencode(p.name))
+    if size + TEMP_NAME_EXTRA > longest:
+        raise InputError(f"cannot write {short_name(p)}: the file name is too long ({size} bytes; outputs here may "
+                         f"have names of up to {longest - TEMP_NAME_EXTRA} bytes)")
 
 
 def _writable_folder(folder: Path) -> bool:
@@ -34,6 +57,14 @@ def check_output_file(path: str | os.PathLike, create_folder: bool = False) -> P
     ``reconstruct`` fills with one file per image is created when the files are written).
     """
     p = Path(path)
+    try:
+        return _check_output_file(p, create_folder)
+    except OSError as exc:  # a path too long to look up, a loop of symbolic links...
+        raise InputError(f"cannot write {short_name(p)}: {exc.strerror or exc}") from exc
+
+
+def _check_output_file(p: Path, create_folder: bool) -> Path:
+    _check_name_length(p)
     if p.is_dir():
         raise InputError(f"output {p} is an existing folder; give a file name")
     folder = p.parent

@@ -45,8 +45,6 @@ def load_points(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None,
     elif ext in (".ply", ".pcd"):
         import open3d as o3d
 
-        if ext == ".pcd":
-            _check_pcd_header(p)
         pcd = o3d.io.read_point_cloud(str(p), format="auto")
         pts = np.asarray(pcd.points)
         if len(pts) == 0:
@@ -60,17 +58,6 @@ def load_points(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None,
     limits.check_coordinates(pts, str(p), FormatError)
     as32 = (lambda a: None if a is None else np.asarray(a, np.float32))  # noqa: E731
     return as32(pts), as32(normals), as32(colors)
-
-
-def _check_pcd_header(p: Path) -> None:
-    """A PCD header's ``POINTS n`` against :data:`lift3d.limits.POINTS`, before Open3D allocates for it."""
-    with open(p, "rb") as f:
-        for line in f.read(4096).decode("latin-1").splitlines():
-            parts = line.split()
-            if parts[:1] == ["POINTS"] and len(parts) == 2 and parts[1].isdigit():
-                limits.POINTS.check(int(parts[1]), str(p), FormatError)
-            if parts[:1] == ["DATA"]:
-                return
 
 
 def save_points(target: Target, points: np.ndarray, normals: np.ndarray | None = None,

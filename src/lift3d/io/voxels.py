@@ -9,6 +9,7 @@ then z, then y order (y varies fastest). A voxel ``(x, y, z)`` has its lower cor
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,9 @@ import numpy as np
 from lift3d import limits
 from lift3d.errors import FormatError, InputError
 from lift3d.io.atomic import Target, write_output
+from lift3d.io.checks import reason
 from lift3d.io.formats import FORMATS, FileFormat, extensions, target_ext
-from lift3d.io.npz import save_npz
+from lift3d.io.npz import READ_ERRORS, member_shape, save_npz
 
 
 @dataclass
@@ -68,6 +70,9 @@ def read_binvox(path: str | os.PathLike) -> VoxelGrid:
         header[key] = vals
     else:
         raise FormatError(f"{p}: binvox header has no 'data' line")
+    for key, count in (("translate", 3), ("scale", 1)):
+        if key in header and len(header[key]) != count:
+            raise FormatError(f"{p}: bad binvox header ('{key}' needs {count} number(s), got {len(header[key])})")
     try:
         dims = [int(v) for v in header["dim"]]
         translate = np.array([float(v) for v in header.get("translate", ["0", "0", "0"])])
@@ -99,12 +104,21 @@ def check_grid(dims, translate: np.ndarray, scale: float, name: str) -> None:
         raise FormatError(f"{name}: the voxel grid's scale must be positive, got {scale}")
 
 
-def _npz_shape(z, key: str) -> tuple[int, ...]:
-    """Shape of array ``key`` of an open ``np.load`` archive, from its header (nothing is decompressed)."""
-    with z.zip.open(f"{key}.npy") as f:
-        major, _ = np.lib.format.read_magic(f)
-        read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-        return tuple(read(f)[0])
+def _read_npz(p: Path) -> VoxelGrid:
+    """An ``.npz`` voxel file; every array's shape is checked from its header before it is decompressed."""
+    with np.load(p, allow_pickle=False) as z:
+        if "voxels" not in z:
+            raise FormatError(f"{p} has no 'voxels' array")
+        shape = member_shape(z, "voxels")
+        if len(shape) != 3 or min(shape) < 1:
+            raise FormatError(f"{p}: 'voxels' must be a non-empty 3D array, got shape {shape}")
+        for key, size in (("translate", 3), ("scale", 1)):
+            if key in z and math.prod(member_shape(z, key)) != size:
+                raise FormatError(f"{p}: '{key}' must hold {size} number(s), got shape {member_shape(z, key)}")
+        translate = np.asarray(z["translate"], np.float64).reshape(3) if "translate" in z else np.full(3, -0.5)
+        scale = float(np.asarray(z["scale"]).reshape(())) if "scale" in z else 1.0
+        check_grid(shape, translate, scale, str(p))
+        return VoxelGrid(z["voxels"] >= 0.5, translate, scale)
 
 
 def write_binvox(target: Target, grid: VoxelGrid | np.ndarray) -> None:
@@ -138,23 +152,10 @@ def load_voxels(path: str | os.PathLike) -> VoxelGrid:
     if ext == ".binvox":
         return read_binvox(p)
     if ext == ".npz":
-        import zipfile
-
         try:
-            with np.load(p, allow_pickle=False) as z:
-                if "voxels" not in z:
-                    raise FormatError(f"{p} has no 'voxels' array")
-                shape = _npz_shape(z, "voxels")
-                if len(shape) != 3 or min(shape) < 1:
-                    raise FormatError(f"{p}: 'voxels' must be a non-empty 3D array, got shape {shape}")
-                translate = np.asarray(z["translate"], np.float64) if "translate" in z else np.full(3, -0.5)
-                scale = float(z["scale"]) if "scale" in z else 1.0
-                if translate.size != 3:
-                    raise FormatError(f"{p}: 'translate' must hold 3 numbers, got shape {translate.shape}")
-                check_grid(shape, translate, scale, str(p))
-                return VoxelGrid(z["voxels"] >= 0.5, translate, scale)
-        except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-            raise FormatError(f"{p} is not a readable .npz voxel file: {exc}") from exc
+            return _read_npz(p)
+        except READ_ERRORS as exc:
+            raise FormatError(f"{p} is not a readable .npz voxel file: {type(exc).__name__}: {reason(exc)}") from exc
     raise InputError(f"unknown voxel format {ext!r} for {p}; use {' or '.join(extensions('voxels', readable=True))}")
 
 

@@ -16,9 +16,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 from torch import nn
 
-from lift3d.errors import ModelError
+from lift3d.errors import Lift3DError, ModelError
 from lift3d.io.atomic import atomic_path
+from lift3d.io.checks import reason
 from lift3d.models.registry import build_model
+
+BUILD_ERRORS = (RuntimeError, ValueError, TypeError, NotImplementedError, LookupError, ArithmeticError, AttributeError)
+"""What building a model from out-of-range hyper-parameters raises (torch and the model constructors): a width of 0
+fails as an IndexError in a forward pass used to size a layer, a huge one as an OverflowError..."""
 
 
 def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], header: dict) -> None:
@@ -30,7 +35,7 @@ def save_tensors(path: str | os.PathLike, tensors: dict[str, torch.Tensor], head
 
 
 def _open_error(p: Path, exc: Exception) -> ModelError:
-    return ModelError(f"{p} is not a valid lift3d checkpoint: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+    return ModelError(f"{p} is not a valid lift3d checkpoint: {reason(exc)}")
 
 
 def read_header(path: str | os.PathLike) -> tuple[dict, dict[str, tuple[int, ...]]]:
@@ -45,6 +50,8 @@ def read_header(path: str | os.PathLike) -> tuple[dict, dict[str, tuple[int, ...
         header = {k: json.loads(v) for k, v in raw.items()}
     except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
         raise _open_error(p, exc) from exc
+    except RecursionError as exc:  # json's parser recurses once per nesting level: a hostile header runs out of stack
+        raise ModelError(f"{p} is not a valid lift3d checkpoint: its JSON header is nested too deeply") from exc
     return header, shapes
 
 
@@ -102,41 +109,70 @@ def _meta_model(config: dict) -> nn.Module | None:
             return build_model(config)
     except ModelError:
         raise
-    except (RuntimeError, ValueError, TypeError, NotImplementedError):
+    except BUILD_ERRORS:
         return None
+
+
+def _validate(config: dict, meta: object, p: Path) -> None:
+    """Check a checkpoint's ``config`` against the training schema (:func:`lift3d.train.config.validate`, as
+    ``lift3d train`` checks it; sections it leaves out take their defaults) and its ``meta``: a mapping, whose
+    ``threshold`` is one of ``train.thresholds`` (a number in (0, 1)). :class:`ModelError` naming the file and the
+    key otherwise. Both are left as stored (a copy is validated)."""
+    from lift3d.train.config import DEFAULTS, FIELDS, merge, validate
+    from lift3d.train.schema import check_value
+
+    if not isinstance(meta, dict):
+        raise ModelError(f"{p} has an invalid header: meta must be a mapping, got a {type(meta).__name__}")
+    try:
+        validate(merge(DEFAULTS, config))
+        if "threshold" in meta:
+            check_value("meta.threshold", meta["threshold"], FIELDS["train.thresholds"].item)
+    except Lift3DError as exc:
+        raise ModelError(f"{p} has an invalid configuration: {exc}") from exc
+
+
+def _skeleton(model_config: dict, shapes: dict[str, tuple[int, ...]], p: Path) -> nn.Module | None:
+    """:func:`_meta_model` of ``model_config``, its parameter count (or, when it cannot be built on the meta device,
+    the file's) checked against :data:`lift3d.limits.MODEL_PARAMETERS`."""
+    from lift3d import limits
+
+    skeleton = _meta_model(model_config)
+    if skeleton is not None:
+        limits.MODEL_PARAMETERS.check(sum(t.numel() for t in skeleton.parameters()),
+                                      f"the model configured in {p}", ModelError)
+    else:
+        limits.MODEL_PARAMETERS.check(sum(math.prod(s) for s in shapes.values()), f"the weights in {p}", ModelError)
+    return skeleton
 
 
 def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     """Rebuild the model of a checkpoint -> ``(model in eval mode, config, meta)``.
 
     Before any memory is allocated, the model is built on the ``meta`` device: its parameter count is checked
-    against :data:`lift3d.limits.MODEL_PARAMETERS` and its tensor names and shapes against the file's. Every
-    failure is one :class:`ModelError` line (counts and the first names of missing, unexpected and wrongly shaped
-    tensors).
+    against :data:`lift3d.limits.MODEL_PARAMETERS` (first: an enormous model is refused as such), then the config
+    and meta against the training schema (:func:`_validate`), then its tensor names and shapes against the file's.
+    Every failure is one :class:`ModelError` line (counts and the first names of missing, unexpected and wrongly
+    shaped tensors).
     """
-    from lift3d import limits
-
     p = Path(path)
     header, shapes = read_header(p)
     config = header.get("config")
     if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
         raise ModelError(f"{p} has no model configuration; it was not written by lift3d")
-    skeleton = _meta_model(config["model"])
+    skeleton = _skeleton(config["model"], shapes, p)
+    meta = header.get("meta", {})
+    _validate(config, meta, p)
     if skeleton is not None:
-        limits.MODEL_PARAMETERS.check(sum(t.numel() for t in skeleton.parameters()),
-                                      f"the model configured in {p}", ModelError)
         _check_shapes(skeleton, shapes, p)
-    else:
-        limits.MODEL_PARAMETERS.check(sum(math.prod(s) for s in shapes.values()), f"the weights in {p}", ModelError)
     tensors, _ = load_tensors(p)
     try:
         model = build_model(config["model"])
-    except (RuntimeError, ValueError, TypeError) as exc:
-        raise ModelError(f"the model configuration in {p} cannot be built: {str(exc).splitlines()[0]}") from exc
+    except BUILD_ERRORS as exc:
+        raise ModelError(f"the model configuration in {p} cannot be built: {reason(exc)}") from exc
     if skeleton is None:
         _check_shapes(model, shapes, p)
     try:
         model.load_state_dict(tensors)
     except RuntimeError as exc:
         raise ModelError(f"weights in {p} cannot be loaded: {str(exc).splitlines()[0]}") from exc
-    return model.eval(), config, header.get("meta", {})
+    return model.eval(), config, meta
