@@ -21,6 +21,7 @@ from lift3d.io.atomic import atomic_path
 from lift3d.io.checks import reason
 from lift3d.models.registry import build_model
 
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "weights"  # lift3d/weights: the package's own checkpoints
 BUILD_ERRORS = (RuntimeError, ValueError, TypeError, NotImplementedError, LookupError, ArithmeticError, AttributeError)
 """What building a model from out-of-range hyper-parameters raises (torch and the model constructors): a width of 0
 fails as an IndexError in a forward pass used to size a layer, a huge one as an OverflowError..."""
@@ -148,7 +149,8 @@ def _skeleton(model_config: dict, shapes: dict[str, tuple[int, ...]], p: Path) -
 def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     """Rebuild the model of a checkpoint -> ``(model in eval mode, config, meta)``.
 
-    Before any memory is allocated, the model is built on the ``meta`` device: its parameter count is checked
+    Before any memory is allocated (for any checkpoint but the package's own), the model is built on the ``meta``
+    device: its parameter count is checked
     against :data:`lift3d.limits.MODEL_PARAMETERS` (first: an enormous model is refused as such), then the config
     and meta against the training schema (:func:`_validate`), then its tensor names and shapes against the file's.
     Every failure is one :class:`ModelError` line (counts and the first names of missing, unexpected and wrongly
@@ -159,7 +161,9 @@ def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
     config = header.get("config")
     if not isinstance(config, dict) or not isinstance(config.get("model"), dict):
         raise ModelError(f"{p} has no model configuration; it was not written by lift3d")
-    skeleton = _skeleton(config["model"], shapes, p)
+    # The weights shipped in the package are ours and tested: they skip the meta-device build, whose first forward
+    # imports torch's symbolic-shape machinery (~3 s of start-up for every `lift3d reconstruct`).
+    skeleton = None if p.resolve().parent == SHIPPED_DIR else _skeleton(config["model"], shapes, p)
     meta = header.get("meta", {})
     _validate(config, meta, p)
     if skeleton is not None:
