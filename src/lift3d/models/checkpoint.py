@@ -21,7 +21,7 @@ from lift3d.io.atomic import atomic_path
 from lift3d.io.checks import reason
 from lift3d.models.registry import build_model
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "weights"  # lift3d/weights: the package's own checkpoints
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"  # lift3d/weights: the package's own checkpoints
 BUILD_ERRORS = (RuntimeError, ValueError, TypeError, NotImplementedError, LookupError, ArithmeticError, AttributeError)
 """What building a model from out-of-range hyper-parameters raises (torch and the model constructors): a width of 0
 fails as an IndexError in a forward pass used to size a layer, a huge one as an OverflowError..."""
@@ -163,7 +163,7 @@ def load_model(path: str | os.PathLike) -> tuple[nn.Module, dict, dict]:
         raise ModelError(f"{p} has no model configuration; it was not written by lift3d")
     # The weights shipped in the package are ours and tested: they skip the meta-device build, whose first forward
     # imports torch's symbolic-shape machinery (~3 s of start-up for every `lift3d reconstruct`).
-    skeleton = None if p.resolve().parent == SHIPPED_DIR else _skeleton(config["model"], shapes, p)
+    skeleton = None if p.resolve().parent == WEIGHTS_DIR else _skeleton(config["model"], shapes, p)
     meta = header.get("meta", {})
     _validate(config, meta, p)
     if skeleton is not None:

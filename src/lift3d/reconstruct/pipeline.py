@@ -13,10 +13,8 @@ import trimesh
 from lift3d.data.preprocess import prepare_image
 from lift3d.errors import InputError, ModelError
 from lift3d.io.images import load_image, load_mask
+from lift3d.models.checkpoint import WEIGHTS_DIR
 from lift3d.tasks.base import Prediction, Task
-
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
-
 
 SHIPPED = {"voxel": "default.safetensors", "points": "points.safetensors", "occupancy": "occupancy.safetensors"}
 DEFAULT_MODEL = "voxel"
