@@ -84,32 +84,71 @@ def fill_holes(mesh: trimesh.Trimesh, max_hole_radius: float | None = None) -> t
     return res
 
 
-def make_watertight(mesh: trimesh.Trimesh, res: int = 64, smooth_iters: int = 5) -> trimesh.Trimesh:
-    """A watertight version of ``mesh``.
+def is_closed_manifold(mesh: trimesh.Trimesh) -> bool:
+    """True when manifold3d accepts ``mesh`` (vertices ``(V, 3)``, faces ``(F, 3)``) as a closed, oriented
+    2-manifold (every edge shared by exactly two faces wound opposite ways, finite vertices) with its
+    normals pointing outwards (positive volume). That is the precondition of manifold3d's booleans and
+    what 3D printing slicers call watertight."""
+    import manifold3d
 
-    First tries clean-up + hole filling (exact: the surface is kept). If the result is still not watertight
-    (non-manifold edges, fins, self-overlapping sheets), it FALLS BACK TO A VOXEL REMESH of the hole-filled
-    surface: a signed distance on a grid with ``res`` cells along the longest side (see ``_signed_field``),
-    marching cubes and ``smooth_iters`` Taubin steps. That result is always closed and outward-oriented but
-    loses detail smaller than about one cell (1/``res`` of the largest side), keeps sheets and fins as thin
-    solids, and may come out up to half a cell fatter. Coordinates are preserved.
+    if mesh is None or len(mesh.faces) == 0:
+        return False
+    solid = manifold3d.Manifold(manifold3d.Mesh64(vert_properties=np.asarray(mesh.vertices, np.float64),
+                                                  tri_verts=np.asarray(mesh.faces, np.uint64)))
+    return solid.status() == manifold3d.Error.NoError and not solid.is_empty() and solid.volume() > 0
+
+
+def voxel_remesh(mesh: trimesh.Trimesh, res: int = 64, smooth_iters: int = 5) -> trimesh.Trimesh:
+    """Rebuild ``mesh`` as the boundary of the solid it encloses, sampled on a grid.
+
+    A signed distance on a grid with ``res`` cells along the longest side (see ``_signed_field``), marching
+    cubes and ``smooth_iters`` Taubin steps. Always closed and outward-oriented, whatever the input's
+    topology (fins, sheets, non-manifold edges), but detail smaller than about one cell (1/``res`` of the
+    largest side) is lost, sheets and fins become thin solids, and the surface may come out up to half a
+    cell fatter. Coordinates are preserved. Returns vertices ``(V', 3)``, faces ``(F', 3)``.
     """
+    from skimage import measure
+
     from lift3d.postprocess.smooth import taubin_smooth
 
     _check_mesh(mesh)
     if res < 4:
         raise InputError(f"watertight remesh resolution must be >= 4, got {res}")
-    out = fill_holes(mesh)
-    if out.is_watertight and out.is_winding_consistent:
-        return out
-    from skimage import measure
-
-    field, origin, pitch = _signed_field(out, res)
+    field, origin, pitch = _signed_field(mesh, res)
     verts, faces, _, _ = measure.marching_cubes(field, level=0.0, spacing=(pitch, pitch, pitch))
     remeshed = trimesh.Trimesh(verts + origin, faces, process=True)
     if remeshed.volume < 0:
         remeshed.invert()
     return taubin_smooth(remeshed, smooth_iters) if smooth_iters > 0 else remeshed
+
+
+def repair_watertight(mesh: trimesh.Trimesh, res: int = 64,
+                      smooth_iters: int = 5) -> tuple[trimesh.Trimesh, str]:
+    """:func:`make_watertight` that also says how: returns ``(mesh, path)`` with ``path`` one of
+    ``"closed"`` (the cleaned input already was a closed manifold), ``"filled"`` (hole filling closed it) or
+    ``"voxel"`` (it needed :func:`voxel_remesh`)."""
+    _check_mesh(mesh)
+    if res < 4:
+        raise InputError(f"watertight remesh resolution must be >= 4, got {res}")
+    cleaned = cleanup(mesh)
+    if is_closed_manifold(cleaned):
+        return cleaned, "closed"
+    out = fill_holes(cleaned)
+    if is_closed_manifold(out):
+        return out, "filled"
+    return voxel_remesh(out, res, smooth_iters), "voxel"
+
+
+def make_watertight(mesh: trimesh.Trimesh, res: int = 64, smooth_iters: int = 5) -> trimesh.Trimesh:
+    """A watertight version of ``mesh``: a closed, outward-oriented 2-manifold as manifold3d checks it.
+
+    First tries clean-up + hole filling (exact: the surface is kept). If manifold3d does not accept the
+    result (non-manifold edges, fins, self-overlapping sheets), it FALLS BACK TO A VOXEL REMESH of the
+    hole-filled surface (:func:`voxel_remesh` with ``res`` cells along the longest side and ``smooth_iters``
+    Taubin steps): always closed, but detail smaller than about 1/``res`` of the largest side is lost.
+    :func:`repair_watertight` also tells which path was taken.
+    """
+    return repair_watertight(mesh, res, smooth_iters)[0]
 
 
 def _signed_field(mesh: trimesh.Trimesh, res: int) -> tuple[np.ndarray, np.ndarray, float]:
