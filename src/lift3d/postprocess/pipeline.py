@@ -223,7 +223,7 @@ def _check_input(mesh: trimesh.Trimesh, repairs: bool) -> None:
     if not np.isfinite(np.asarray(mesh.vertices)).all():
         raise InputError("mesh has NaN or infinite vertex coordinates (put 'clean' before this step)")
     if not mesh.area > 0:
-        raise InputError("mesh has no surface area, all faces are degenerate (put 'clean' before this step)")
+        raise InputError("mesh has no surface area (all faces are degenerate): nothing to refine")
 
 
 # ---------------------------------------------------------------- the steps
@@ -293,8 +293,8 @@ def _watertight(mesh: trimesh.Trimesh, res: int) -> tuple[trimesh.Trimesh, str]:
 
 @register("normals", "normals", "consistent winding, outward normals (each part)", "trimesh")
 def _normals(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, str]:
-    out = trimesh.Trimesh(np.asarray(mesh.vertices, np.float64), np.asarray(mesh.faces, np.int64), process=False)
-    trimesh.repair.fix_normals(out, multibody=True)
+    out = trimesh.Trimesh(np.array(mesh.vertices, np.float64), np.array(mesh.faces, np.int64), process=False)
+    trimesh.repair.fix_normals(out, multibody=True)  # in place: hence the copies above
     flipped = int(np.any(out.faces != np.asarray(mesh.faces), axis=1).sum())
     return out, f"{flipped} of {len(out.faces)} faces flipped"
 
