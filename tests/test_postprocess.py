@@ -251,12 +251,19 @@ def test_vertex_colours_and_unseen_fill(box_views):
     out = vertex_colors_from_views(fine, images, cams)
     rgb = out.visual.vertex_colors[:, :3] / 255.0
     assert np.abs(rgb[interior] - side_colour(fine.vertex_normals[interior])).max() < 0.05
-    # Only the 4 cameras from above: the bottom is seen by none and takes a neighbouring side's colour.
+    # Only the 4 cameras from above: no view sees the bottom. The box is mirror-symmetric about y = 0, so the
+    # bottom takes the top's colour; without symmetry it is interpolated from the neighbouring sides.
     out = vertex_colors_from_views(fine, images[:4], cams[:4])
     bottom = interior & (fine.vertex_normals[:, 1] < -0.99)
     rgb = out.visual.vertex_colors[bottom, :3] / 255.0
+    assert np.abs(rgb - np.array(SIDE_COLOURS[(0, 1, 0)])).max() < 0.05
+    assert out.metadata["texture"]["planes"] >= 1 and out.metadata["texture"]["mirrored"] > 0.1
+    out = vertex_colors_from_views(fine, images[:4], cams[:4], symmetry=False)
+    rgb = out.visual.vertex_colors[bottom, :3] / 255.0
     side_rgbs = np.array([c for k, c in SIDE_COLOURS.items() if k[1] == 0])
-    assert np.all(np.abs(rgb[:, None, :] - side_rgbs[None]).max(axis=2).min(axis=1) < 0.05)
+    centre = np.abs(fine.vertices[bottom][:, [0, 2]]).max(axis=1) < 0.05  # equally far from all four sides
+    assert centre.any() and np.abs(rgb[centre] - side_rgbs.mean(axis=0)).max() < 0.15
+    assert out.metadata["texture"]["mirrored"] == 0 and out.metadata["texture"]["interpolated"] > 0.1
 
 
 def test_texture_bad_input(box_views):

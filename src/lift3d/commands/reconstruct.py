@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
@@ -32,7 +33,14 @@ def reconstruct(
     smooth: int = typer.Option(10, "--smooth", help="Taubin smoothing iterations (0 = raw marching cubes)."),
     fmt: str = typer.Option("glb", "--format", help="Extension for folder output (several images, no --views)."),
     preview: Path = typer.Option(None, "--preview", help="Also write a turntable render of the result (PNG)."),
-    color: bool = typer.Option(True, "--color/--no-color", help="Tint the mesh with the object's median colour."),
+    texture: str = typer.Option("auto", "--texture", help="Colour from the photo(s): image (UV atlas + texture "
+                                "image), vertex (per-vertex colours), flat (one median colour), none, or auto (image "
+                                "for .glb/.gltf/.obj, vertex for .ply, none otherwise). The photo's camera is found "
+                                "by fitting the mesh's silhouette to the photo's; the unseen back is filled from its "
+                                "mirror image where the shape is symmetric, else interpolated."),
+    texture_size: int = typer.Option(1024, "--texture-size", help="Side of the texture image in pixels (16-8192)."),
+    symmetry: bool = typer.Option(True, "--symmetry/--no-symmetry", help="Fill the unseen surface from its mirror "
+                                  "image where the shape is mirror-symmetric."),
     threads: int = typer.Option(None, "--threads", help="CPU threads for the network."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
@@ -48,14 +56,16 @@ def reconstruct(
     from lift3d.io.images import load_image, load_mask
     from lift3d.io.paths import check_outputs
     from lift3d.limits import check_number
-    from lift3d.reconstruct.outputs import object_color, write_reconstruction
+    from lift3d.reconstruct.outputs import write_reconstruction
     from lift3d.reconstruct.pipeline import Reconstructor, shipped_checkpoint
+    from lift3d.reconstruct.texturing import mode_for, texture_mesh
 
     if masks and len(masks) != len(images):
         raise InputError(f"{len(masks)} --mask given for {len(images)} images")
     if checkpoint is not None and model_name is not None:
         raise InputError("give --model or --checkpoint, not both")
     check_number(smooth, "--smooth", 0, 1000)
+    check_number(texture_size, "--texture-size", 16, 8192)
     if threads is not None:
         check_number(threads, "--threads", 1, 1024)
     folder = not views and len(images) > 1
@@ -68,6 +78,7 @@ def reconstruct(
         jobs = [(list(range(len(images))), check_output_path(output))]
     if preview is not None and preview.suffix.lower() != ".png":
         raise InputError(f"--preview must be a .png file, got {preview}")
+    modes = [mode_for(out, texture) for _, out in jobs]  # a mode the format cannot hold fails before any work
     previews = [None if preview is None else preview if len(jobs) == 1 else
                 preview.with_name(f"{out.stem}_{preview.name}") for _, out in jobs]
     # Every output is checked against every input before anything is read, computed or written.
@@ -83,24 +94,31 @@ def reconstruct(
     model.check_threshold(threshold)
     report = []
     with all_or_nothing() as stage:
-        for (idx, out), prev in zip(jobs, previews, strict=True):
+        for (idx, out), prev, mode in zip(jobs, previews, modes, strict=True):
             sel_masks = [mask_arrays[i] for i in idx] if mask_arrays else None
+            tex = None
             try:
-                rec = model.reconstruct([rgbas[i] for i in idx], sel_masks, threshold=threshold,
-                                        smooth_iterations=smooth, **options)
-                tint = object_color(rgbas[idx[0]], sel_masks[0] if sel_masks else None) if color else None
-                write_reconstruction(rec, stage(out), color=tint)
+                views = [rgbas[i] for i in idx]
+                rec = model.reconstruct(views, sel_masks, threshold=threshold, smooth_iterations=smooth, **options)
+                if rec.mesh is not None:
+                    t0 = time.perf_counter()
+                    tex = texture_mesh(rec.mesh, views, rec.masks, mode, texture_size=texture_size,
+                                       symmetry=symmetry)
+                    rec.timings["texture"] = time.perf_counter() - t0
+                write_reconstruction(rec, stage(out), mesh=None if tex is None else tex.mesh)
                 if prev is not None and rec.mesh is not None:
                     from lift3d.reconstruct.preview import write_turntable
 
-                    write_turntable(rec.mesh, stage(prev), color=tint)
+                    shown = tex.mesh if tex is not None and mode != "none" else rec.mesh
+                    write_turntable(shown, stage(prev))
             except Lift3DError as exc:
                 if len(jobs) == 1:
                     raise
                 raise type(exc)(f"{images[idx[0]]}: {exc} (no output written: all or nothing)") from exc
-            faces = 0 if rec.mesh is None else len(rec.mesh.faces)
+            faces = 0 if rec.mesh is None else len((rec.mesh if tex is None else tex.mesh).faces)
             ms = {k: f"{v * 1000:.0f} ms" for k, v in rec.timings.items()}
-            report.append(f"{out}: {len(idx)} view(s), {rec.summary()}, {faces} faces ({ms})")
+            colour = "" if tex is None else f", {tex.summary()}"
+            report.append(f"{out}: {len(idx)} view(s), {rec.summary()}, {faces} faces{colour} ({ms})")
     if not quiet:
         for line in report:
             typer.echo(line)

@@ -94,30 +94,41 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
 @contextlib.contextmanager
 def all_or_nothing() -> Iterator[Callable[[str | os.PathLike], Path]]:
     """Write several files as one: yields ``stage(path) -> temporary path``; write each output to its temporary
-    path. When the block ends without an error every temporary file is renamed over its target; on any error all
+    path. When the block ends without an error every staged file is renamed over its target; on any error all
     of them are removed (and folders made for them, when left empty), so no output of the block is written.
+
+    Each output is staged in a temporary folder beside its target under the target's own name, so a writer that
+    adds side files named after its output (an OBJ's ``.mtl`` and texture images) stages them too: everything
+    the writer put in that folder is published next to the target.
 
     The renames happen only once every output is complete and are each atomic (a crash during the renames, a
     matter of microseconds, is the one window in which some outputs can be new and others not).
     """
-    staged: list[tuple[Path, Path]] = []
+    staged: list[tuple[Path, Path]] = []  # (temporary folder, target)
     made: list[Path] = []
 
     def stage(path: str | os.PathLike) -> Path:
         target = Path(path)
         missing = [d for d in (target.parent, *target.parent.parents) if not d.exists()]
-        tmp = _temp_beside(target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent))
+        except OSError as exc:
+            raise _cannot_write(target, exc) from exc
         made.extend(missing)  # innermost first
-        staged.append((tmp, target))
-        return tmp
+        staged.append((folder, target))
+        return folder / target.name
 
     try:
         yield stage
-        for tmp, target in staged:
-            _publish(tmp, target)
+        for folder, target in staged:
+            # The main file last: a reader that sees it finds its side files already in place.
+            for item in sorted(folder.iterdir(), key=lambda f: f.name == target.name):
+                _publish(item, target.parent / item.name)
+            folder.rmdir()
     except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        for folder, _ in staged:
+            shutil.rmtree(folder, ignore_errors=True)
         for folder in made:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only if empty

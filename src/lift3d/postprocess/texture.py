@@ -1,20 +1,20 @@
-"""Colour a reconstructed mesh from the input photos taken by known cameras.
+"""Colour a reconstructed mesh from the input photos taken by known (or fitted) cameras.
 
 Two outputs:
 
 * :func:`bake_texture` - a UV atlas (xatlas) and a texture image: every texel's 3D point is projected into
   each view, kept where the view really sees it (in front, inside the image and the optional mask, facing the
-  camera, and not occluded: depth test by Open3D ray casting) and coloured from the view that sees it most
-  head-on (largest cos(normal, direction to the camera)). Texels no view sees take the colour of the nearest
-  seen texel in 3D; the empty gutter between UV charts takes the nearest texel's colour (so bilinear lookups
-  and mip-maps never bleed background into the model).
+  camera, and not occluded: depth test by Open3D ray casting) and coloured by blending the views that see it,
+  weighted by how head-on they see it (cos^4 of the angle between normal and view ray). Texels no view sees are
+  filled by :mod:`lift3d.postprocess.texture_fill` (mirror symmetry, then interpolation); the empty gutter
+  between UV charts takes the nearest texel's colour (so bilinear lookups and mip-maps never bleed background
+  into the model).
 * :func:`vertex_colors_from_views` - the same per vertex, with no atlas: cheap, but colour detail is limited
   to the vertex spacing.
 
 Cameras follow :mod:`lift3d.geometry.cameras` (OpenCV, world-to-camera ``R, t``, intrinsics ``K``, pixel
 centres at integer + 0.5). Images are ``(H, W, 3)`` uint8 or float in [0, 1], one per camera, with ``H, W``
-equal to the camera's ``height, width``. Views are picked, not blended, so lighting differences between
-photos show as seams where the chosen view changes.
+equal to the camera's ``height, width``. Lighting baked into the photos stays in the texture.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from lift3d.errors import InputError
 from lift3d.geometry.cameras import Camera, project
 
 MIN_COS = 0.05  # surfaces seen more edge-on than ~87 degrees are not coloured from that view
+BLEND_POWER = 4.0  # view weight cos^p: a view 30 degrees off counts 0.56, 60 degrees off 0.06
 UNSEEN_GREY = 0.5
 
 
@@ -79,31 +80,37 @@ def _bilinear(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
 def project_colours(points: np.ndarray, normals: np.ndarray, mesh: trimesh.Trimesh,
                     images: Sequence[np.ndarray], cameras: Sequence[Camera],
                     masks: Sequence[np.ndarray | None] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Colour surface points ``(N, 3)`` with unit normals ``(N, 3)`` from the best view that sees each.
+    """Colour surface points ``(N, 3)`` with unit normals ``(N, 3)`` by blending the views that see each.
 
-    ``images`` must already be ``(H, W, 3)`` float (see :func:`bake_texture`). Occlusion is tested against
-    ``mesh`` by casting a ray from each camera centre to each point. Returns ``colours (N, 3)`` float32
-    (0 where unseen) and ``seen (N,)`` bool.
+    A view counts for a point when the point is in front of it, inside its image and its (eroded) mask, faces
+    it at more than :data:`MIN_COS`, and is not occluded (a ray from the camera centre to the point, cast
+    against ``mesh``, hits nothing closer). Seeing views are blended with weight ``cos^BLEND_POWER`` (the angle
+    between the normal and the direction to the camera), so head-on views dominate and seams between views are
+    soft. ``images`` must already be ``(H, W, 3)`` float (see :func:`bake_texture`). Returns ``colours (N, 3)``
+    float32 (0 where unseen) and ``seen (N,)`` bool.
     """
     import open3d as o3d
+    from scipy import ndimage
 
     from lift3d.geometry.voxels import raycasting_scene
 
     scene = raycasting_scene(mesh)
     eps = 2e-3 * float(np.linalg.norm(mesh.extents))  # depth-test slack
     pts = np.asarray(points, np.float64)
-    best_cos = np.full(len(pts), MIN_COS)
-    colours = np.zeros((len(pts), 3), np.float32)
+    acc = np.zeros((len(pts), 3), np.float64)
+    wsum = np.zeros(len(pts), np.float64)
     masks = masks if masks is not None else [None] * len(images)
     for img, cam, mask in zip(images, cameras, masks, strict=True):
         to_cam = cam.center[None, :] - pts
         dist = np.linalg.norm(to_cam, axis=1)
         cos = np.einsum("ij,ij->i", normals, to_cam) / np.maximum(dist, 1e-12)
         uv, z = project(pts, cam)
-        cand = (cos > best_cos) & (z > 0) & np.all((uv >= 0) & (uv < [cam.width, cam.height]), axis=1)
+        cand = (cos > MIN_COS) & (z > 0) & np.all((uv >= 0) & (uv < [cam.width, cam.height]), axis=1)
         if mask is not None:
+            # One pixel in from the outline: bilinear lookups there would mix in the background.
+            inner = ndimage.binary_erosion(mask) if min(mask.shape) >= 32 else mask
             pix = np.floor(uv[cand]).astype(np.int64)
-            cand[np.nonzero(cand)[0][~mask[pix[:, 1], pix[:, 0]]]] = False
+            cand[np.nonzero(cand)[0][~inner[pix[:, 1], pix[:, 0]]]] = False
         idx = np.nonzero(cand)[0]
         if len(idx) == 0:
             continue
@@ -111,33 +118,28 @@ def project_colours(points: np.ndarray, normals: np.ndarray, mesh: trimesh.Trime
         rays = np.concatenate([np.broadcast_to(cam.center, dirs.shape), dirs], axis=1).astype(np.float32)
         t_hit = scene.cast_rays(o3d.core.Tensor(rays))["t_hit"].numpy()
         idx = idx[t_hit >= dist[idx] - eps]
-        best_cos[idx] = cos[idx]
-        colours[idx] = _bilinear(img, uv[idx])
-    return colours, best_cos > MIN_COS
-
-
-def _fill_unseen(points: np.ndarray, colours: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """Unseen points take the colour of the nearest seen point in 3D."""
-    from scipy.spatial import cKDTree
-
-    if not seen.any():
-        raise InputError("no camera sees the mesh: check that the cameras and the mesh share one frame")
-    out = colours.copy()
-    if not seen.all():
-        tree = cKDTree(points[seen], balanced_tree=False, compact_nodes=False)  # faster build, same answers
-        _, nearest = tree.query(points[~seen], workers=-1)
-        out[~seen] = colours[seen][nearest]
-    return out
+        w = cos[idx] ** BLEND_POWER
+        acc[idx] += w[:, None] * _bilinear(img, uv[idx])
+        wsum[idx] += w
+    seen = wsum > 0
+    colours = np.zeros((len(pts), 3), np.float32)
+    colours[seen] = acc[seen] / wsum[seen, None]
+    return colours, seen
 
 
 def vertex_colors_from_views(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: Sequence[Camera],
-                             masks: Sequence[np.ndarray] | None = None) -> trimesh.Trimesh:
+                             masks: Sequence[np.ndarray] | None = None, symmetry: bool = True) -> trimesh.Trimesh:
     """A copy of ``mesh`` (vertices ``(V, 3)``, faces ``(F, 3)``) with RGBA uint8 vertex colours ``(V, 4)``
-    projected from the views; vertices no view sees take the nearest seen vertex's colour."""
+    projected from the views; vertices no view sees are filled by :func:`lift3d.postprocess.texture_fill.fill_unseen`
+    (its fractions in ``out.metadata["texture"]``)."""
+    from lift3d.postprocess.texture_fill import fill_unseen
+
     imgs, msks = _check_views(mesh, images, cameras, masks)
-    colours, seen = project_colours(mesh.vertices, mesh.vertex_normals, mesh, imgs, cameras, msks)
-    colours = _fill_unseen(np.asarray(mesh.vertices), colours, seen)
+    normals = np.asarray(mesh.vertex_normals, np.float64)
+    colours, seen = project_colours(mesh.vertices, normals, mesh, imgs, cameras, msks)
+    colours, stats = fill_unseen(np.asarray(mesh.vertices), normals, colours, seen, symmetry=symmetry)
     out = trimesh.Trimesh(mesh.vertices.copy(), mesh.faces.copy(), process=False)
+    out.metadata["texture"] = stats
     rgba = np.concatenate([np.round(colours * 255), np.full((len(colours), 1), 255)], axis=1)
     out.visual = trimesh.visual.ColorVisuals(out, vertex_colors=rgba.astype(np.uint8))
     return out
@@ -186,7 +188,7 @@ def rasterize_uv(faces: np.ndarray, uv: np.ndarray, size: int) -> tuple[np.ndarr
 
 def bake_texture(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: Sequence[Camera],
                  texture_size: int = 512, masks: Sequence[np.ndarray] | None = None,
-                 padding: int = 4) -> trimesh.Trimesh:
+                 padding: int = 4, symmetry: bool = True) -> trimesh.Trimesh:
     """Texture-map ``mesh`` from photos with known cameras.
 
     Args:
@@ -196,14 +198,19 @@ def bake_texture(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: S
         texture_size: side of the square texture in pixels.
         masks: optional ``(H, W)`` bool foreground masks; background pixels never colour the mesh.
         padding: texels between UV charts.
+        symmetry: fill texels no view sees from their mirror image first (see
+            :func:`lift3d.postprocess.texture_fill.fill_unseen`), then by interpolation.
 
     Returns:
         A new mesh (vertices split along UV seams, ``(V', 3)``, faces ``(F, 3)`` in the input order) with
         ``TextureVisuals`` (``uv (V', 2)`` and an RGB ``texture_size^2`` image); ``mesh.export("x.glb")``
-        writes it with the texture embedded.
+        writes it with the texture embedded. ``out.metadata["texture"]`` holds the fractions of texels seen,
+        mirrored and interpolated.
     """
     from PIL import Image
     from scipy import ndimage
+
+    from lift3d.postprocess.texture_fill import fill_unseen
 
     if not 16 <= texture_size <= 8192:
         raise InputError(f"texture_size must be in [16, 8192], got {texture_size}")
@@ -221,14 +228,21 @@ def bake_texture(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: S
     normals = np.asarray(mesh.face_normals, np.float64)[face[covered]]
 
     colours, seen = project_colours(points, normals, mesh, imgs, cameras, msks)
-    colours = _fill_unseen(points, colours, seen)
+    # Unseen texels are filled on every other row and column only (a quarter of the KD-tree queries: 2.3 s -> 0.6 s
+    # at 1024^2); the texels between take their nearest filled neighbour, at most 1.5 texels away.
+    rows, cols = np.nonzero(covered)
+    keep = seen | ((rows % 2 == 0) & (cols % 2 == 0))
+    filled, stats = fill_unseen(points[keep], normals[keep], colours[keep], seen[keep], symmetry=symmetry)
     texture = np.full((texture_size, texture_size, 3), UNSEEN_GREY, np.float32)
-    texture[covered] = colours
-    # Gutter between charts: copy the nearest covered texel (texture-space dilation).
-    _, (ri, ci) = ndimage.distance_transform_edt(~covered, return_indices=True)
+    texture[rows[keep], cols[keep]] = filled
+    known = np.zeros_like(covered)
+    known[rows[keep], cols[keep]] = True
+    # The rest of the covered texels and the gutter between charts: copy the nearest known texel.
+    _, (ri, ci) = ndimage.distance_transform_edt(~known, return_indices=True)
     texture = texture[ri, ci]
 
     image = Image.fromarray(np.round(texture * 255).astype(np.uint8), mode="RGB")
     out = trimesh.Trimesh(verts, faces, process=False)
     out.visual = trimesh.visual.TextureVisuals(uv=uv, image=image)
+    out.metadata["texture"] = stats
     return out

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import trimesh
 
 from lift3d.errors import InputError
 from lift3d.io import kind_of, write_any
@@ -13,12 +14,14 @@ from lift3d.reconstruct.pipeline import Reconstruction
 
 
 def write_reconstruction(rec: Reconstruction, path: str | os.PathLike, points: int = 16384,
-                         color: tuple[int, int, int, int] | None = None) -> Path:
+                         color: tuple[int, int, int, int] | None = None, mesh: trimesh.Trimesh | None = None) -> Path:
     """Write what the extension's format holds (:func:`lift3d.io.kind_of`): voxels (``.binvox``/``.npz``), a point
     cloud (``.pcd``/``.xyz``: a point model's own points, else ``points`` surface samples) or the mesh (``.glb``,
     ``.ply``... ). What each kind is made of comes from the model's task.
 
-    The mesh gets a uniform vertex colour ``color`` (RGBA uint8) when given. Writes are atomic.
+    ``mesh`` replaces the reconstruction's mesh in mesh files (a textured copy from
+    :func:`lift3d.reconstruct.texturing.texture_mesh`); ``color`` (RGBA uint8) paints it one colour instead.
+    Writes are atomic.
     """
     p = Path(path)
     kind = kind_of(p, for_output=True)  # validates the extension before any work
@@ -33,8 +36,9 @@ def write_reconstruction(rec: Reconstruction, path: str | os.PathLike, points: i
         raise InputError(rec.empty_message())
     if kind == "points":
         return write_any(rec.points(points), p)
-    mesh = rec.mesh.copy()
+    mesh = rec.mesh.copy() if mesh is None else mesh
     if color is not None:
+        mesh = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
         mesh.visual.vertex_colors = np.tile(np.asarray(color, np.uint8), (len(mesh.vertices), 1))
     return write_any(mesh, p)
 

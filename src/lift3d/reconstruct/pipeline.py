@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
-from lift3d.data.preprocess import prepare_image
+from lift3d.data.preprocess import foreground_mask, prepare_image
 from lift3d.errors import InputError, ModelError
 from lift3d.io.images import load_image, load_mask
 from lift3d.models.checkpoint import WEIGHTS_DIR
@@ -42,12 +42,14 @@ class Reconstruction:
         mesh: the refined surface mesh (canonical frame), or ``None`` when nothing was reconstructed.
         task: the model's task, which turns the prediction into what each file format holds.
         timings: seconds per stage (``preprocess``, ``forward``, ``mesh``).
+        masks: the bool ``(H, W)`` foreground of each input view (given or computed), for texturing.
     """
 
     prediction: Prediction
     mesh: trimesh.Trimesh | None
     task: Task
     timings: dict[str, float] = field(default_factory=dict)
+    masks: list[np.ndarray] = field(default_factory=list)
 
     @property
     def probabilities(self) -> np.ndarray:
@@ -152,6 +154,10 @@ class Reconstructor:
         self.task.check_options(options)
         self.check_threshold(threshold)  # refuse a bad value before any work
         t0 = time.perf_counter()
+        if masks is not None and len(masks) != len(images):
+            raise InputError(f"{len(masks)} masks given for {len(images)} images")
+        masks = [foreground_mask(im) if m is None else np.asarray(m, bool)
+                 for im, m in zip(images, masks or [None] * len(images), strict=True)]
         batch = self.prepare(images, masks)
         t1 = time.perf_counter()
         pred = self.predict(batch, threshold, **options)[0]
@@ -159,7 +165,7 @@ class Reconstructor:
         mesh = self.task.to_mesh(pred, smooth_iterations)
         t3 = time.perf_counter()
         timings = {"preprocess": t1 - t0, "forward": t2 - t1, "mesh": t3 - t2}
-        return Reconstruction(pred, mesh, self.task, timings)
+        return Reconstruction(pred, mesh, self.task, timings, masks)
 
     def reconstruct_files(self, paths: list[str | os.PathLike], mask_paths: list[str | os.PathLike] | None = None,
                           **kwargs) -> Reconstruction:
