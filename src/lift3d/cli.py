@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "lift3d.commands.data",
     "lift3d.commands.train",
     "lift3d.commands.reconstruct",
+    "lift3d.commands.view",
 ]
 
 
