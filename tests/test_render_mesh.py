@@ -205,3 +205,15 @@ def test_points_and_voxels_become_meshes():
     cubes = voxels_mesh(VoxelGrid(occ, np.zeros(3), 2.0))
     assert len(cubes.faces) == 12 * 26
     np.testing.assert_allclose(cubes.bounds, [[0.5, 0.5, 0.5], [2.0, 2.0, 2.0]])
+
+
+def test_reconstruct_preview_shows_the_mesh_colours(tmp_path):
+    from lift3d.reconstruct.preview import write_turntable
+
+    write_turntable(l_shape(), tmp_path / "own.png", n_views=3, size=24)
+    write_turntable(l_shape(), tmp_path / "tint.png", n_views=3, size=24, color=(40, 60, 220))
+    own, tint = (np.asarray(Image.open(tmp_path / n)).astype(int) for n in ("own.png", "tint.png"))
+    assert own.shape == tint.shape == (24, 72, 3)
+    drawn = (own != 255).any(axis=-1)
+    assert (own[drawn][:, 0] > own[drawn][:, 2]).mean() > 0.9  # its red vertex colours
+    assert (tint[drawn][:, 2] > tint[drawn][:, 0]).mean() > 0.9  # the colour given
