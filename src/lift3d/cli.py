@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "lift3d.commands.train",
     "lift3d.commands.reconstruct",
     "lift3d.commands.view",
+    "lift3d.commands.blender",
 ]
 
 
