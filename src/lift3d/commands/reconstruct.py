@@ -10,6 +10,14 @@ import typer
 from lift3d.errors import InputError, Lift3DError
 
 
+def _post_help() -> str:
+    from lift3d.postprocess.pipeline import help_lines
+
+    steps = ", ".join(line.split()[0] for line in help_lines())
+    return ("Refinement steps after the model's own smoothing, in order, e.g. 'fill,smooth:taubin:10,decimate:5000,"
+            f"watertight'. Steps: {steps} (docs/postprocess.md). Applied before texturing.")
+
+
 def register(app: typer.Typer) -> None:
     app.command("reconstruct")(reconstruct)
 
@@ -31,6 +39,7 @@ def reconstruct(
                                    "default 128)."),
     threshold: float = typer.Option(None, "--threshold", help="Occupancy threshold (default: from the model card)."),
     smooth: int = typer.Option(10, "--smooth", help="Taubin smoothing iterations (0 = raw marching cubes)."),
+    post: str = typer.Option(None, "--post", help=_post_help()),
     fmt: str = typer.Option("glb", "--format", help="Extension for folder output (several images, no --views)."),
     preview: Path = typer.Option(None, "--preview", help="Also write a turntable render of the result (PNG)."),
     texture: str = typer.Option("auto", "--texture", help="Colour from the photo(s): image (UV atlas + texture "
@@ -66,6 +75,9 @@ def reconstruct(
         raise InputError("give --model or --checkpoint, not both")
     check_number(smooth, "--smooth", 0, 1000)
     check_number(texture_size, "--texture-size", 16, 8192)
+    from lift3d.postprocess.pipeline import parse_post, run_post
+
+    steps = parse_post(post) if post else []  # a bad step fails before any work
     if threads is not None:
         check_number(threads, "--threads", 1, 1024)
     folder = not views and len(images) > 1
@@ -100,6 +112,10 @@ def reconstruct(
             try:
                 views = [rgbas[i] for i in idx]
                 rec = model.reconstruct(views, sel_masks, threshold=threshold, smooth_iterations=smooth, **options)
+                if steps and rec.mesh is not None:
+                    t0 = time.perf_counter()
+                    rec.mesh = run_post(rec.mesh, steps).mesh
+                    rec.timings["post"] = time.perf_counter() - t0
                 if rec.mesh is not None:
                     t0 = time.perf_counter()
                     tex = texture_mesh(rec.mesh, views, rec.masks, mode, texture_size=texture_size,

@@ -210,7 +210,7 @@ def bake_texture(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: S
     from PIL import Image
     from scipy import ndimage
 
-    from lift3d.postprocess.texture_fill import fill_unseen
+    from lift3d.postprocess.texture_fill import fill_unseen, symmetry_planes
 
     if not 16 <= texture_size <= 8192:
         raise InputError(f"texture_size must be in [16, 8192], got {texture_size}")
@@ -232,7 +232,14 @@ def bake_texture(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: S
     # at 1024^2); the texels between take their nearest filled neighbour, at most 1.5 texels away.
     rows, cols = np.nonzero(covered)
     keep = seen | ((rows % 2 == 0) & (cols % 2 == 0))
-    filled, stats = fill_unseen(points[keep], normals[keep], colours[keep], seen[keep], symmetry=symmetry)
+    planes = symmetry_planes(trimesh.sample.sample_surface(mesh, 8000, seed=0)[0]) if symmetry else None
+    filled, stats = fill_unseen(points[keep], normals[keep], colours[keep], seen[keep], symmetry=symmetry,
+                                planes=planes)
+    # Fractions over all covered texels (the filled subset holds every seen texel but a quarter of the unseen).
+    unseen = 1.0 - float(seen.mean())
+    share = float(keep.sum()) / max(int((~seen[keep]).sum()), 1)
+    stats.update(seen=1.0 - unseen, mirrored=unseen * stats["mirrored"] * share,
+                 interpolated=unseen * stats["interpolated"] * share)
     texture = np.full((texture_size, texture_size, 3), UNSEEN_GREY, np.float32)
     texture[rows[keep], cols[keep]] = filled
     known = np.zeros_like(covered)

@@ -63,7 +63,8 @@ def symmetry_planes(points: np.ndarray, tol: float = SYMMETRY_TOL) -> list[tuple
 
 
 def fill_unseen(points: np.ndarray, normals: np.ndarray, colours: np.ndarray, seen: np.ndarray,
-                symmetry: bool = True, k: int = 8, radius: float = 0.03) -> tuple[np.ndarray, dict[str, float]]:
+                symmetry: bool = True, k: int = 8, radius: float = 0.03,
+                planes: list[tuple[np.ndarray, float, float]] | None = None) -> tuple[np.ndarray, dict[str, float]]:
     """Colour the unseen points from the seen ones.
 
     Args:
@@ -73,6 +74,8 @@ def fill_unseen(points: np.ndarray, normals: np.ndarray, colours: np.ndarray, se
         k: neighbours blended by the interpolation pass.
         radius: how far (fraction of the bounding-box diagonal) a mirrored point may be from the seen point
             whose colour it takes.
+        planes: the symmetry planes (:func:`symmetry_planes` of a uniform surface sample); ``None`` scores them on
+            ``points``, which must then sample the surface evenly.
 
     Returns:
         ``(colours (N, 3) float32, stats)``, stats = fractions of points ``seen``, ``mirrored``,
@@ -96,7 +99,7 @@ def fill_unseen(points: np.ndarray, normals: np.ndarray, colours: np.ndarray, se
     tree = cKDTree(pts[seen], balanced_tree=False, compact_nodes=False)
     seen_idx = np.nonzero(seen)[0]
     if symmetry:
-        planes = symmetry_planes(pts)  # the whole surface: its seen part alone is one-sided
+        planes = symmetry_planes(pts) if planes is None else planes  # the whole surface: the seen part is one-sided
         stats["planes"] = float(len(planes))
         for normal, offset, _ in planes:
             todo = np.nonzero(~known)[0]
