@@ -73,9 +73,12 @@ def camera_rays(cam: Camera, ss: int, rows: tuple[int, int] | None = None) -> np
     r0, r1 = rows or (0, cam.height)
     u = (np.arange(cam.width * ss) + 0.5) / ss
     v = r0 + (np.arange((r1 - r0) * ss) + 0.5) / ss
-    uu, vv = np.meshgrid(u, v)
-    d = np.stack([uu, vv, np.ones_like(uu)], axis=-1) @ np.linalg.inv(cam.K).T @ cam.R
-    return np.concatenate([np.broadcast_to(cam.center, d.shape), d], axis=-1).astype(np.float32)
+    uu, vv = np.meshgrid(u.astype(np.float32), v.astype(np.float32))
+    to_world = (np.linalg.inv(cam.K).T @ cam.R).astype(np.float32)  # pixel (u, v, 1) -> world direction
+    rays = np.empty(uu.shape + (6,), np.float32)
+    rays[..., :3] = cam.center
+    rays[..., 3:] = uu[..., None] * to_world[0] + vv[..., None] * to_world[1] + to_world[2]
+    return rays
 
 
 def _cast(scene: o3d.t.geometry.RaycastingScene, rays: np.ndarray) -> dict[str, np.ndarray]:
