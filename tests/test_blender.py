@@ -211,16 +211,23 @@ def test_textured_glb_becomes_blend_with_texture_linked_and_a_render(tmp_path, c
     assert bsdfs == [[[mat["image"], list(TEXTURE_SIZE), True]]]  # linked, right size, packed into the .blend
 
 
-@pytest.mark.parametrize("name, colour", [("plain.stl", "value"), ("colours.ply", "color_attribute")])
-def test_untextured_models_get_a_principled_material(tmp_path, capsys, backend, name, colour):
-    mesh = trimesh.creation.icosphere(subdivisions=2, radius=0.5)
+@pytest.mark.parametrize("name, colour, flags, height", [
+    ("plain.stl", "value", [], 1.0),  # lift3d's frame is +Y up: the box's 1.0 side becomes Blender's Z
+    ("plain.stl", "value", ["--z-up"], 0.4),  # a +Z-up file keeps its axes
+    ("colours.ply", "color_attribute", [], 1.0),
+])
+def test_untextured_models_get_a_principled_material(tmp_path, capsys, backend, name, colour, flags, height):
+    mesh = trimesh.creation.box(extents=(0.2, 1.0, 0.4))
     if colour == "color_attribute":
         mesh.visual.vertex_colors = np.c_[np.round((mesh.vertices + 0.5) * 255), np.full(len(mesh.vertices), 255)]
     mesh.export(tmp_path / name)
-    code, out, err = run(capsys, "blender", tmp_path / name, "-o", tmp_path / "s.blend", "--json")
+    code, out, err = run(capsys, "blender", tmp_path / name, "-o", tmp_path / "s.blend", "--json", *flags)
     assert code == 0, err
-    (mat,) = json.loads(out)["materials"]
+    summary = json.loads(out)
+    (mat,) = summary["materials"]
     assert (mat["base_color"], mat["metallic"], mat["roughness"]) == (colour, 0.0, 0.6)
+    lo, hi = np.array(summary["bounds"])
+    assert hi[2] - lo[2] == pytest.approx(height, abs=1e-4)
 
 
 def test_script_only_output_runs_in_blender(tmp_path, capsys, backend, textured_glb):

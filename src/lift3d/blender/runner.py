@@ -110,14 +110,15 @@ def _failure(proc: subprocess.CompletedProcess, backend: Backend) -> str:
 
 
 def run_scene(model: str | os.PathLike, blend: str | os.PathLike, render: str | os.PathLike | None = None,
-              size: int = 512, samples: int = 32, timeout: float = 600.0,
+              size: int = 512, samples: int = 32, timeout: float = 600.0, up: str = "Y",
               backend: Backend | None = None) -> dict:
     """Run the scene script on ``model``, writing ``blend`` (and the PNG ``render``); returns the script's summary
     (a dict: ``objects``, ``materials`` with each Base Color's source and image size, ``texture_linked``,
-    ``seconds``...). Writes where it is told: callers wanting atomic outputs pass temporary paths."""
+    ``seconds``...). ``up`` is the up axis (``"Y"`` or ``"Z"``) of a .ply or .stl model. Writes where it is told:
+    callers wanting atomic outputs pass temporary paths."""
     backend = backend or find_blender()
     args = [str(Path(model).resolve()), "--blend", str(Path(blend).resolve()), "--size", str(size),
-            "--samples", str(samples)]
+            "--samples", str(samples), "--up", up]
     if render is not None:
         args += ["--render", str(Path(render).resolve())]
     cmd = backend.command(script_path(), args)

@@ -27,7 +27,7 @@ import sys
 import time
 
 import bpy
-from mathutils import Vector
+from mathutils import Matrix, Vector
 
 SUMMARY = "LIFT3D_SUMMARY "
 ERROR = "LIFT3D_ERROR "
@@ -57,6 +57,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--size", type=int, default=512, help="preview width and height in pixels")
     p.add_argument("--samples", type=int, default=32, help="Cycles samples per pixel")
     p.add_argument("--smooth-angle", type=float, default=30.0, help="edges sharper than this (degrees) stay sharp")
+    p.add_argument("--up", choices=("Y", "Z"), default="Y",
+                   help="the up axis of a .ply or .stl model (glTF is +Y up by definition; OBJ is read as +Y up)")
     return p.parse_args(args)
 
 
@@ -100,7 +102,7 @@ def numpy_aliases() -> None:
             setattr(numpy, name, value)
 
 
-def import_model(path: str) -> list:
+def import_model(path: str, up: str = "Y") -> list:
     numpy_aliases()
     ext = os.path.splitext(path)[1].lower()
     for module, name in IMPORTERS[ext]:
@@ -118,6 +120,12 @@ def import_model(path: str) -> list:
     meshes = [o for o in bpy.context.scene.objects if o.type == "MESH" and len(o.data.polygons) > 0]
     if not meshes:
         raise SceneError(f"{path} holds no mesh with faces")
+    if ext in (".ply", ".stl") and up == "Y":  # their importers keep the file's axes; Blender is +Z up
+        turn = Matrix.Rotation(math.radians(90.0), 4, "X")  # +Y -> +Z and +Z -> -Y: the front faces -Y, as glTF
+        for me in {o.data for o in meshes}:
+            me.transform(turn)
+            me.update()
+        bpy.context.view_layer.update()
     return meshes
 
 
@@ -332,7 +340,7 @@ def build(args: argparse.Namespace) -> dict:
     bpy.ops.wm.read_factory_settings(use_empty=True)
     enable_addons()
     scene = bpy.context.scene
-    meshes = import_model(model)
+    meshes = import_model(model, args.up)
     t_import = time.perf_counter() - t0
     shade_smooth(meshes, args.smooth_angle)
     gltf = gltf_materials(model)

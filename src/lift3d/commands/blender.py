@@ -26,6 +26,8 @@ def blender(
     script_only: Path = typer.Option(None, "--script-only", help="Only write the Blender script (.py) for your own "
                                      "Blender; needs no Blender here. With MODEL and -o its header shows the "
                                      "command to run."),
+    z_up: bool = typer.Option(False, "--z-up", help="A .ply or .stl model is +Z up already (default: +Y up, "
+                              "lift3d's frame; glTF and OBJ are always read as +Y up)."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds Blender may take before it is stopped."),
     as_json: bool = typer.Option(False, "--json", help="Print the scene summary as one JSON line."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
@@ -41,7 +43,7 @@ def blender(
     from lift3d.limits import check_number
 
     if script_only is not None:
-        _write_script(script_only, model, output, render, size, samples)
+        _write_script(script_only, model, output, render, size, samples, z_up)
         if not quiet:
             typer.echo(f"wrote {script_only}")
         return
@@ -55,7 +57,7 @@ def blender(
     check_number(samples, "--samples", 1, 4096)
     check_number(timeout, "--timeout", 0, 86400, lo_open=True)
     check_outputs([output] + ([render] if render is not None else []), [model])
-    summary = _run(model, output, render, size, samples, timeout)
+    summary = _run(model, output, render, size, samples, timeout, "Z" if z_up else "Y")
     if as_json:
         typer.echo(json.dumps(summary))
     elif not quiet:
@@ -90,7 +92,7 @@ def _check_model(model: Path | None) -> None:
     check_header(model)
 
 
-def _run(model: Path, output: Path, render: Path | None, size: int, samples: int, timeout: float) -> dict:
+def _run(model: Path, output: Path, render: Path | None, size: int, samples: int, timeout: float, up: str) -> dict:
     from lift3d.blender.runner import find_blender, run_scene
     from lift3d.io.atomic import all_or_nothing
 
@@ -98,7 +100,7 @@ def _run(model: Path, output: Path, render: Path | None, size: int, samples: int
     with all_or_nothing() as stage:
         blend_tmp = stage(output)
         png_tmp = stage(render) if render is not None else None
-        summary = run_scene(model, blend_tmp, png_tmp, size=size, samples=samples, timeout=timeout,
+        summary = run_scene(model, blend_tmp, png_tmp, size=size, samples=samples, timeout=timeout, up=up,
                             backend=backend)
     summary["blend"] = str(output)
     summary["render"] = None if render is None else str(render)
@@ -120,7 +122,7 @@ def _describe(summary: dict, output: Path, render: Path | None) -> str:
 
 
 def _write_script(path: Path, model: Path | None, output: Path | None, render: Path | None, size: int,
-                  samples: int) -> None:
+                  samples: int, z_up: bool) -> None:
     from lift3d import __version__
     from lift3d.blender.runner import script_text
     from lift3d.io.atomic import write_text_atomic
@@ -131,7 +133,7 @@ def _write_script(path: Path, model: Path | None, output: Path | None, render: P
     args = [str(model) if model else "MODEL.glb", "--blend", str(output) if output else "scene.blend"]
     if render is not None:
         args += ["--render", str(render)]
-    args += ["--size", str(size), "--samples", str(samples)]
+    args += ["--size", str(size), "--samples", str(samples)] + (["--up", "Z"] if z_up else [])
     cmd = shlex.join(["blender", "-b", "--factory-startup", "--python-exit-code", "1", "-P", str(path), "--", *args])
     header = (f"# Written by lift3d {__version__} (`lift3d blender --script-only`). Run it with Blender 3.4 or newer:\n"
               f"#   {cmd}\n"
