@@ -35,9 +35,9 @@ def blender(
     """Hand a model to Blender: import it, shade smooth, connect its texture to a Principled BSDF material, add a
     camera and lights, save a .blend (and render a preview PNG with Cycles).
 
-    Blender is found as $LIFT3D_BLENDER, the bpy module of this Python (pip install 'lift3d[blender]') or
-    `blender` on PATH (apt install blender python3-numpy); see docs/blender.md. All or nothing: the .blend and the
-    PNG are written only when both are complete.
+    Blender is found as $LIFT3D_BLENDER, the bpy module of this Python (lift3d's "blender" extra) or `blender`
+    on PATH (apt install blender python3-numpy); see docs/blender.md. All or nothing: the .blend and the PNG are
+    written only when both are complete.
     """
     from lift3d.io.paths import check_outputs
     from lift3d.limits import check_number
