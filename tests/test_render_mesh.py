@@ -217,3 +217,17 @@ def test_reconstruct_preview_shows_the_mesh_colours(tmp_path):
     drawn = (own != 255).any(axis=-1)
     assert (own[drawn][:, 0] > own[drawn][:, 2]).mean() > 0.9  # its red vertex colours
     assert (tint[drawn][:, 2] > tint[drawn][:, 0]).mean() > 0.9  # the colour given
+
+
+def test_frames_stream_and_png_sheets_are_bounded(tmp_path):
+    from lift3d.render import iter_turntable_frames
+
+    frames = iter_turntable_frames(l_shape(), 4, 20, ss=1)
+    assert not isinstance(frames, list)
+    assert Image.open(write_frames(frames, tmp_path / "s.gif")).n_frames == 4  # consumed as rendered
+    with pytest.raises(InputError, match="at most 16384 a side"):
+        check_turntable_output(tmp_path / "big.png", n=360, size=2048)
+    assert check_turntable_output(tmp_path / "ok.png", n=24, size=2048) == ".png"
+    with pytest.raises(InputError, match="no frames"):
+        write_frames(iter([]), tmp_path / "none.gif")
+    assert [p.name for p in tmp_path.iterdir()] == ["s.gif"]

@@ -73,6 +73,7 @@ def test_render_points_and_voxels(tmp_path, capsys):
     (("-o", "{tmp}/spin.jpg"), "use one of .png, .gif, .mp4"),
     (("-o", "{tmp}/missing/spin.gif"), "does not exist"),
     (("-o", "{model}"), "unsupported turntable output"),
+    (("--turntable", 360, "--size", 2048, "-o", "{tmp}/big.png"), "a .png sheet of 360 views of 2048 px"),
 ])
 def test_render_bad_arguments(tmp_path, capsys, model, args, message):
     before = sorted(tmp_path.iterdir())

@@ -87,18 +87,17 @@ def render(
     check_number(elevation, "--elevation", -90, 90)
     check_number(fps, "--fps", 0, 60, lo_open=True)
     check_lighting(lighting)
-    check_turntable_output(output)
+    check_turntable_output(output, turntable, size)
     check_outputs([output], [file])
     _check_input(file)
 
     from lift3d.io import read_any
-    from lift3d.render import as_render_mesh, render_turntable_frames, write_frames
+    from lift3d.render import as_render_mesh, iter_turntable_frames, write_frames
 
     start = time.perf_counter()
     kind, obj = read_any(file)
     mesh = as_render_mesh(kind, obj, str(file))
-    frames = render_turntable_frames(mesh, turntable, size, elevation, lighting, progress=not quiet)
-    write_frames(frames, output, fps)
+    write_frames(iter_turntable_frames(mesh, turntable, size, elevation, lighting, progress=not quiet), output, fps)
     if not quiet:
         typer.echo(f"wrote {output}: {turntable} view(s) of {size}x{size} px, {lighting}, "
                    f"{time.perf_counter() - start:.1f} s")

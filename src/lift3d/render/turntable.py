@@ -7,9 +7,10 @@ the camera looks at the centre from the distance at which that sphere just fits 
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ FOV_DEG = 40.0
 MARGIN = 1.05  # the bounding sphere fills 1/1.05 of the frame
 TURNTABLE_EXTENSIONS = (".png", ".gif", ".mp4")
 MP4_PACKAGE = "imageio-ffmpeg"
+SHEET_SIDE = 16384  # the largest .png contact sheet side in pixels (24 views of 2048 px: 12288 x 8192)
 
 
 def frame_sphere(vertices: np.ndarray) -> tuple[np.ndarray, float]:
@@ -45,14 +47,12 @@ def turntable_cameras(vertices: np.ndarray, n: int, size: int, elevation: float 
             for az in np.linspace(0.0, 360.0, n, endpoint=False)]
 
 
-def render_turntable_frames(mesh: trimesh.Trimesh, n: int = 24, size: int = 256, elevation: float = 20.0,
-                            lighting: str = "shaded", background=(1.0, 1.0, 1.0), ss: int | None = None,
-                            color=None, fov_deg: float = FOV_DEG, progress: bool = False) -> list[np.ndarray]:
-    """Render ``n`` views orbiting ``mesh`` about +Y -> RGB uint8 frames ``(size, size, 3)`` over ``background``.
-
-    ``lighting``, ``ss`` and ``color`` are :func:`~lift3d.render.mesh.render_mesh`'s; ``color=None`` shows the
-    mesh's own texture or colours. ``progress`` shows a bar on stderr.
-    """
+def iter_turntable_frames(mesh: trimesh.Trimesh, n: int = 24, size: int = 256, elevation: float = 20.0,
+                          lighting: str = "shaded", background=(1.0, 1.0, 1.0), ss: int | None = None,
+                          color=None, fov_deg: float = FOV_DEG, progress: bool = False) -> Iterator[np.ndarray]:
+    """Render ``n`` views orbiting ``mesh`` about +Y, one at a time -> RGB uint8 frames ``(size, size, 3)`` over
+    ``background`` (see :func:`render_turntable_frames`). The scene is prepared, and the arguments checked, at the
+    first frame."""
     from tqdm import tqdm
 
     from lift3d.geometry.voxels import raycasting_scene
@@ -63,8 +63,19 @@ def render_turntable_frames(mesh: trimesh.Trimesh, n: int = 24, size: int = 256,
     bg_rgb, _ = parse_background(background)
     scene, surface = raycasting_scene(mesh), Surface(mesh, color)
     cams = turntable_cameras(mesh.vertices, n, size, elevation, fov_deg)
-    return [render_mesh(mesh, cam, lighting, bg_rgb, ss, scene=scene, surface=surface).rgba[..., :3]
-            for cam in tqdm(cams, desc="render", unit="view", disable=not progress, leave=False)]
+    for cam in tqdm(cams, desc="render", unit="view", disable=not progress, leave=False):
+        yield render_mesh(mesh, cam, lighting, bg_rgb, ss, scene=scene, surface=surface).rgba[..., :3]
+
+
+def render_turntable_frames(mesh: trimesh.Trimesh, n: int = 24, size: int = 256, elevation: float = 20.0,
+                            lighting: str = "shaded", background=(1.0, 1.0, 1.0), ss: int | None = None,
+                            color=None, fov_deg: float = FOV_DEG, progress: bool = False) -> list[np.ndarray]:
+    """Render ``n`` views orbiting ``mesh`` about +Y -> RGB uint8 frames ``(size, size, 3)`` over ``background``.
+
+    ``lighting``, ``ss`` and ``color`` are :func:`~lift3d.render.mesh.render_mesh`'s; ``color=None`` shows the
+    mesh's own texture or colours. ``progress`` shows a bar on stderr.
+    """
+    return list(iter_turntable_frames(mesh, n, size, elevation, lighting, background, ss, color, fov_deg, progress))
 
 
 def grid_columns(n: int) -> int:
@@ -91,15 +102,23 @@ def contact_sheet(frames: Sequence[np.ndarray], columns: int | None = None, fill
     return sheet
 
 
-def check_turntable_output(path: str | os.PathLike) -> str:
-    """The output's extension (``.png`` / ``.gif`` / ``.mp4``), checked before any work: an unknown extension, or
-    ``.mp4`` without its encoder, raises :class:`InputError`."""
+def check_turntable_output(path: str | os.PathLike, n: int | None = None, size: int | None = None,
+                           columns: int | None = None) -> str:
+    """The output's extension (``.png`` / ``.gif`` / ``.mp4``), checked before any work: an unknown extension,
+    ``.mp4`` without its encoder, or (given ``n`` views of ``size`` px) a ``.png`` sheet with a side over
+    :data:`SHEET_SIDE` raises :class:`InputError`."""
     ext = Path(path).suffix.lower()
     if ext not in TURNTABLE_EXTENSIONS:
         raise InputError(f"unsupported turntable output {ext or '(none)'!r} for {path}; use one of "
                          f"{', '.join(TURNTABLE_EXTENSIONS)}")
     if ext == ".mp4":
         ffmpeg_exe()
+    if ext == ".png" and n and size:
+        cols = columns or grid_columns(n)
+        width, height = cols * size, math.ceil(n / cols) * size
+        if max(width, height) > SHEET_SIDE:
+            raise InputError(f"a .png sheet of {n} views of {size} px would be {width} x {height} px (at most "
+                             f"{SHEET_SIDE} a side); use fewer views, a smaller --size, or .gif / .mp4")
     return ext
 
 
@@ -114,47 +133,52 @@ def ffmpeg_exe() -> str:
                          f"(pip install {MP4_PACKAGE}); or write .gif or .png") from exc
 
 
-def write_frames(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 12.0,
+def write_frames(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float = 12.0,
                  columns: int | None = None) -> Path:
     """Write RGB uint8 frames ``(h, w, 3)`` by the extension of ``path`` (atomically; returns the path).
 
     ``.png``: one contact sheet (``columns`` per row, default :func:`grid_columns`); ``.gif``: an endless loop at
-    ``fps``; ``.mp4``: H.264 (yuv420p, odd sizes padded by one pixel) at ``fps``.
+    ``fps``; ``.mp4``: H.264 (yuv420p, odd sizes padded by one pixel) at ``fps``. ``frames`` may be a generator
+    (:func:`iter_turntable_frames`): .gif and .mp4 take them one at a time as they are rendered.
     """
     from PIL import Image
 
-    if not frames:
-        raise InputError("no frames to write")
     ext = check_turntable_output(path)
     if not 0 < fps <= 120:
         raise InputError(f"fps must be in (0, 120], got {fps}")
-    frames = [np.ascontiguousarray(f[..., :3], np.uint8) for f in frames]
+    rgb = (np.ascontiguousarray(np.asarray(f)[..., :3], np.uint8) for f in frames)
+    first = next(rgb, None)
+    if first is None:
+        raise InputError("no frames to write")
     with atomic_path(path) as tmp:
         if ext == ".png":
-            Image.fromarray(contact_sheet(frames, columns)).save(tmp, format="PNG")
+            Image.fromarray(contact_sheet([first, *rgb], columns)).save(tmp, format="PNG")
         elif ext == ".gif":
-            images = [Image.fromarray(f) for f in frames]
-            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], loop=0,
-                           duration=max(20, round(1000.0 / fps)), disposal=2)
+            Image.fromarray(first).save(tmp, format="GIF", save_all=True, append_images=map(Image.fromarray, rgb),
+                                        loop=0, duration=max(20, round(1000.0 / fps)), disposal=2)
         else:
-            _write_mp4(frames, tmp, fps, Path(path).name)
+            _write_mp4(itertools.chain([first], rgb), tmp, fps, Path(path).name)
     return Path(path)
 
 
-def _write_mp4(frames: Sequence[np.ndarray], path: Path, fps: float, name: str) -> None:
+def _write_mp4(frames: Iterable[np.ndarray], path: Path, fps: float, name: str) -> None:
+    """Stream frames ``(h, w, 3)`` into ffmpeg (libx264, yuv420p: odd sides padded by one edge pixel)."""
     import imageio_ffmpeg
 
     ffmpeg_exe()
-    h, w = frames[0].shape[:2]
-    pad = ((0, h % 2), (0, w % 2), (0, 0))  # yuv420p needs even sides
-    size = (w + w % 2, h + h % 2)
-    writer = imageio_ffmpeg.write_frames(str(path), size, fps=fps, codec="libx264", pix_fmt_out="yuv420p",
-                                         macro_block_size=2, ffmpeg_log_level="error")
+    writer = None
     try:
-        writer.send(None)
-        for f in frames:
-            writer.send(np.ascontiguousarray(np.pad(f, pad, mode="edge")).tobytes())
-    except (OSError, RuntimeError) as exc:
-        raise InputError(f"ffmpeg could not encode {name}: {exc}") from exc
+        for f in frames:  # rendering errors pass through; ffmpeg's own become one InputError line
+            h, w = f.shape[:2]
+            try:
+                if writer is None:
+                    writer = imageio_ffmpeg.write_frames(str(path), (w + w % 2, h + h % 2), fps=fps, codec="libx264",
+                                                         pix_fmt_out="yuv420p", macro_block_size=2,
+                                                         ffmpeg_log_level="error")
+                    writer.send(None)
+                writer.send(np.ascontiguousarray(np.pad(f, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")).tobytes())
+            except (OSError, RuntimeError) as exc:
+                raise InputError(f"ffmpeg could not encode {name}: {exc}") from exc
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
