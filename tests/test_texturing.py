@@ -153,11 +153,18 @@ def test_cli_textured_obj_and_post(tmp_path, capsys, chair_photo, tiny_checkpoin
                              "--texture-size", "64", "--post", "decimate:300")
     assert code == 0, err
     assert "texture image" in stdout and "camera fit" in stdout
-    names = sorted(p.name for p in out.parent.iterdir())
+    names = sorted(p.name for p in out.parent.iterdir() if p.suffix != ".glb")
     assert names == ["chair.png", "model.mtl", "model.obj", "model_material_0.png"]  # side files named after the output
     mesh = trimesh.load(out, force="mesh")
     assert isinstance(mesh.visual, trimesh.visual.TextureVisuals)
     assert abs(len(mesh.faces) - 300) <= 15
+    # GLB: a PBR material whose base colour is the texture as is (factor 1: no grey tint), not metallic.
+    glb = tmp_path / "model.glb"
+    assert _run(capsys, "reconstruct", chair_photo, "-o", glb, "--checkpoint", tiny_checkpoint,
+                "--texture-size", "64")[0] == 0
+    mat = trimesh.load(glb, force="mesh").visual.material
+    assert list(mat.baseColorFactor) == [255, 255, 255, 255] and mat.metallicFactor == 0
+    assert mat.baseColorTexture.size == (64, 64)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -250,6 +250,10 @@ def bake_texture(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: S
 
     image = Image.fromarray(np.round(texture * 255).astype(np.uint8), mode="RGB")
     out = trimesh.Trimesh(verts, faces, process=False)
-    out.visual = trimesh.visual.TextureVisuals(uv=uv, image=image)
+    # A PBR material with a white base-colour factor: trimesh's default SimpleMaterial exports a 0.4 grey factor
+    # that every glTF viewer multiplies into the texture. Not metallic, fairly rough (a photo's diffuse look).
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=image, baseColorFactor=[255, 255, 255, 255],
+                                                   metallicFactor=0.0, roughnessFactor=0.8)
+    out.visual = trimesh.visual.TextureVisuals(uv=uv, material=material)
     out.metadata["texture"] = stats
     return out
