@@ -32,13 +32,14 @@ def barycentric(primitive_uvs: np.ndarray) -> np.ndarray:
 
 
 def _image_array(image) -> np.ndarray:
-    """A PIL image (any mode) -> float32 RGB ``(H, W, 3)`` in [0, 1], row 0 = top."""
-    arr = np.asarray(image.convert("RGB"), np.float32) / 255.0
+    """A PIL image (any mode) -> uint8 RGB ``(H, W, 3)``, row 0 = top (kept as bytes: a 8k texture stays 200 MB)."""
+    arr = np.asarray(image.convert("RGB"), np.uint8)
     return arr.reshape(arr.shape[0], arr.shape[1], 3)
 
 
 def sample_texture(texture: np.ndarray, uv: np.ndarray) -> np.ndarray:
-    """Bilinear lookup of ``texture (H, W, C)`` (row 0 = top) at UVs ``(N, 2)`` (v up, repeat wrapping) -> ``(N, C)``.
+    """Bilinear lookup of ``texture (H, W, C)`` (row 0 = top) at UVs ``(N, 2)`` (v up, repeat wrapping) -> float32
+    ``(N, C)`` in the texture's units.
 
     Texel ``(row i, column j)`` has its centre at ``u = (j + 0.5) / W``, ``v = 1 - (i + 0.5) / H``.
     """
@@ -63,7 +64,8 @@ class Surface:
         self.faces = np.asarray(mesh.faces, np.int64)
         self._mesh = mesh
         self.uniform: np.ndarray | None = None
-        self.texture: np.ndarray | None = None
+        self.texture: np.ndarray | None = None  # uint8 (H, W, 3), times factor / 255
+        self.factor = np.full(3, 1.0 / 255.0, np.float32)
         self.uv: np.ndarray | None = None
         self.vertex_colors: np.ndarray | None = None
         self.face_colors: np.ndarray | None = None
@@ -94,7 +96,8 @@ class Surface:
             main = np.asarray(material.main_color, np.float32)[:3] / 255.0 if material is not None else None
             self.uniform = main if main is not None else np.asarray(DEFAULT_COLOR, np.float32)
             return
-        self.texture = _image_array(image) * factor
+        self.texture = _image_array(image)
+        self.factor = factor / 255.0
         self.uv = uv
 
     @property
@@ -114,7 +117,7 @@ class Surface:
         if self.vertex_colors is not None:
             return np.einsum("nk,nkc->nc", weights, self.vertex_colors[corners]).astype(np.float32)
         uv = np.einsum("nk,nkc->nc", weights, self.uv[corners])
-        return sample_texture(self.texture, uv)
+        return sample_texture(self.texture, uv) * self.factor
 
     def normals(self, face: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Unit shading normals ``(N, 3)`` at hits on faces ``(N,)`` with corner weights ``(N, 3)``: the corners'
