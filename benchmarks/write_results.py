@@ -15,7 +15,7 @@ from lift3d.io.atomic import write_text_atomic
 
 DOCS = Path("docs")
 PARTS = ["results_models.md", "results_quality.md", "results_appearance.md", "results_appearance_unseen.md",
-         "results_speed.md", "results_datagen.md", "results_chamfer.md", "results_big_photo.md"]
+         "results_speed.md", "results_datagen.md", "results_chamfer.md", "results_big_photo.md", "results_texture.md"]
 
 
 def _read(name: str) -> str:
@@ -77,6 +77,15 @@ def readme_block() -> str:
     if big:
         lines.append(f"\nA {big.group(1)} photo, image file to GLB file (start-up included): {big.group(2)} s, peak "
                      f"{big.group(4)} MB ([`docs/results_big_photo.md`](docs/results_big_photo.md)).")
+    tex = DOCS / "results_texture.json"
+    if tex.is_file():
+        t = json.loads(tex.read_text())
+        lines.append(f"\nTexture from the photo ({t['n']} test shapes, one photo each; unlit render from the photo's "
+                     f"camera vs the photo, mean absolute colour error): {t['fitted']:.4f} with the camera fitted to "
+                     f"the silhouette (what `reconstruct` does), {t['known']:.4f} with the calibrated camera, "
+                     f"{t['flat']:.4f} for one flat colour; the unseen side from another view: {t['other_sym']:.4f} "
+                     f"(flat colour {t['other_flat']:.4f}). {t['seconds']:.1f} s per photo "
+                     "([`docs/results_texture.md`](docs/results_texture.md)).")
     return "\n".join(lines)
 
 
