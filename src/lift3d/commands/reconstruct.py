@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -40,6 +41,19 @@ def reconstruct(
     threshold: float = typer.Option(None, "--threshold", help="Occupancy threshold (default: from the model card)."),
     smooth: int = typer.Option(10, "--smooth", help="Taubin smoothing iterations (0 = raw marching cubes)."),
     post: str = typer.Option(None, "--post", help=_post_help()),
+    faces: int = typer.Option(None, "--faces", help="Face budget: decimate to about N faces before texturing "
+                              "(quadric, keeps the surface closed)."),
+    lod: str = typer.Option(None, "--lod", help="Several levels of detail in one go, e.g. 50000,5000,500: writes "
+                            "NAME_lod0.EXT (finest) ... NAME_lodN.EXT, each decimated, then textured."),
+    size: str = typer.Option(None, "--size", help="Real-world size: 0.45m, 45cm, 450mm, 18in (longest side) or "
+                             "height=0.8m / width=... / depth=... (one axis)."),
+    units: str = typer.Option("m", "--units", help="Units of STL/OBJ/PLY/OFF coordinates: m, cm, mm, in (glTF and "
+                              "USD are always metres)."),
+    up: str = typer.Option("y", "--up", help="Up axis: y (glTF, engines) or z (Blender, printing, CAD; front "
+                           "faces -Y)."),
+    frame: str = typer.Option("ground", "--frame", help="ground: standing on the ground plane (lowest point at 0), "
+                              "centred over the origin; canonical: the model's own frame (centred, longest side "
+                              "1), e.g. for evaluation."),
     fmt: str = typer.Option("glb", "--format", help="Extension for folder output (several images, no --views)."),
     preview: Path = typer.Option(None, "--preview", help="Also write a turntable render of the result (PNG)."),
     texture: str = typer.Option("auto", "--texture", help="Colour from the photo(s): image (UV atlas + texture "
@@ -60,14 +74,16 @@ def reconstruct(
     when all of them are complete; an error on any image leaves no output at all, names that image and says
     nothing was written. An output may not be one of the inputs, whatever its extension.
     """
-    from lift3d.io import check_output_path
+    from lift3d.io import check_output_path, kind_of
     from lift3d.io.atomic import all_or_nothing
     from lift3d.io.images import load_image, load_mask
     from lift3d.io.paths import check_outputs
     from lift3d.limits import check_number
+    from lift3d.reconstruct.assets import AssetOptions, build_assets, lod_paths, parse_lods
     from lift3d.reconstruct.outputs import write_reconstruction
     from lift3d.reconstruct.pipeline import Reconstructor, shipped_checkpoint
-    from lift3d.reconstruct.texturing import mode_for, texture_mesh
+    from lift3d.reconstruct.placement import Placement, check_placement, parse_size
+    from lift3d.reconstruct.texturing import mode_for
 
     if masks and len(masks) != len(images):
         raise InputError(f"{len(masks)} --mask given for {len(images)} images")
@@ -75,9 +91,11 @@ def reconstruct(
         raise InputError("give --model or --checkpoint, not both")
     check_number(smooth, "--smooth", 0, 1000)
     check_number(texture_size, "--texture-size", 16, 8192)
-    from lift3d.postprocess.pipeline import parse_post, run_post
+    from lift3d.postprocess.pipeline import parse_post
 
     steps = parse_post(post) if post else []  # a bad step fails before any work
+    budgets = parse_lods(lod, faces)
+    placement = Placement(None if size is None else parse_size(size), units.lower(), up.lower(), frame.lower())
     if threads is not None:
         check_number(threads, "--threads", 1, 1024)
     folder = not views and len(images) > 1
@@ -90,51 +108,62 @@ def reconstruct(
         jobs = [(list(range(len(images))), check_output_path(output))]
     if preview is not None and preview.suffix.lower() != ".png":
         raise InputError(f"--preview must be a .png file, got {preview}")
-    modes = [mode_for(out, texture) for _, out in jobs]  # a mode the format cannot hold fails before any work
+    # What the format cannot hold (a texture in STL, --up z in glTF...) fails before any work.
+    modes = [mode_for(out, texture) for _, out in jobs]
+    for _, out in jobs:
+        if kind_of(out, for_output=True) == "mesh":
+            check_placement(placement, out)
+        elif budgets or placement != Placement(frame=placement.frame):
+            raise InputError(f"--faces, --lod, --size, --units and --up apply to mesh files, not {out.suffix}")
     previews = [None if preview is None else preview if len(jobs) == 1 else
                 preview.with_name(f"{out.stem}_{preview.name}") for _, out in jobs]
+    options = AssetOptions(texture_size=texture_size, symmetry=symmetry, post=steps, faces=budgets,
+                           placement=placement)
     # Every output is checked against every input before anything is read, computed or written.
-    check_outputs([out for _, out in jobs] + [p for p in previews if p is not None],
+    check_outputs([p for _, out in jobs for p in lod_paths(out, budgets)] + [p for p in previews if p is not None],
                   [*images, *(masks or []), checkpoint], create_folder=folder)
 
     # Read and validate every input before loading the model or writing anything.
     rgbas = [load_image(p) for p in images]
     mask_arrays = [load_mask(m, im.shape[:2]) for m, im in zip(masks, rgbas, strict=True)] if masks else None
     model = Reconstructor(checkpoint if checkpoint is not None else shipped_checkpoint(model_name), threads=threads)
-    options = {} if resolution is None else {"resolution": resolution}
-    model.task.check_options(options)
+    model_options = {} if resolution is None else {"resolution": resolution}
+    model.task.check_options(model_options)
     model.check_threshold(threshold)
     report = []
     with all_or_nothing() as stage:
         for (idx, out), prev, mode in zip(jobs, previews, modes, strict=True):
             sel_masks = [mask_arrays[i] for i in idx] if mask_arrays else None
-            tex = None
             try:
                 views = [rgbas[i] for i in idx]
-                rec = model.reconstruct(views, sel_masks, threshold=threshold, smooth_iterations=smooth, **options)
-                if steps and rec.mesh is not None:
-                    t0 = time.perf_counter()
-                    rec.mesh = run_post(rec.mesh, steps).mesh
-                    rec.timings["post"] = time.perf_counter() - t0
-                if rec.mesh is not None:
-                    t0 = time.perf_counter()
-                    tex = texture_mesh(rec.mesh, views, rec.masks, mode, texture_size=texture_size,
-                                       symmetry=symmetry)
-                    rec.timings["texture"] = time.perf_counter() - t0
-                write_reconstruction(rec, stage(out), mesh=None if tex is None else tex.mesh)
+                rec = model.reconstruct(views, sel_masks, threshold=threshold, smooth_iterations=smooth,
+                                        **model_options)
+                t0 = time.perf_counter()
+                assets = [] if rec.mesh is None or kind_of(out, for_output=True) != "mesh" else \
+                    build_assets(rec.mesh, out, views, rec.masks, replace(options, texture=mode))
+                rec.timings["assets"] = time.perf_counter() - t0
+                for asset in assets or [None]:
+                    write_reconstruction(rec, stage(out if asset is None else asset.path),
+                                         mesh=None if asset is None else asset.mesh)
                 if prev is not None and rec.mesh is not None:
                     from lift3d.reconstruct.preview import write_turntable
 
-                    shown = tex.mesh if tex is not None and mode != "none" else rec.mesh
+                    first = assets[0] if assets else None
+                    shown = first.texturing.mesh if first is not None and first.texturing is not None else rec.mesh
                     write_turntable(shown, stage(prev))
             except Lift3DError as exc:
                 if len(jobs) == 1:
                     raise
                 raise type(exc)(f"{images[idx[0]]}: {exc} (no output written: all or nothing)") from exc
-            faces = 0 if rec.mesh is None else len((rec.mesh if tex is None else tex.mesh).faces)
             ms = {k: f"{v * 1000:.0f} ms" for k, v in rec.timings.items()}
-            colour = "" if tex is None else f", {tex.summary()}"
-            report.append(f"{out}: {len(idx)} view(s), {rec.summary()}, {faces} faces{colour} ({ms})")
+            head = f"{len(idx)} view(s), {rec.summary()}"
+            if not assets:
+                report.append(f"{out}: {head} ({ms})")
+            for asset in assets:
+                colour = "" if asset.texturing is None else f", {asset.texturing.summary()}"
+                extra = "".join(f"; {n}" for n in asset.notes)
+                report.append(f"{asset.path}: {head}, {len(asset.mesh.faces)} faces{colour}, "
+                              f"{placement.describe()}{extra} ({ms})")
     if not quiet:
         for line in report:
             typer.echo(line)
