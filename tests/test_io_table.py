@@ -12,12 +12,14 @@ from lift3d.errors import InputError
 from lift3d.io import FORMATS, FileFormat, check_output_path, extensions, kind_of, read_any, write_any
 from lift3d.io.voxels import VoxelGrid
 
-WRITABLE = (".glb", ".gltf", ".obj", ".stl", ".off", ".ply", ".pcd", ".xyz", ".binvox", ".npz")
+WRITABLE = (".glb", ".gltf", ".obj", ".stl", ".off", ".ply", ".usdz", ".usda", ".usdc",
+            ".pcd", ".xyz", ".binvox", ".npz")
 
 
 def test_table_kinds_and_flags():
     assert extensions(writable=True) == WRITABLE  # grouped by kind: the same order whatever was imported first
-    assert set(extensions("mesh", readable=True)) == {".glb", ".gltf", ".obj", ".stl", ".off", ".ply"}
+    assert set(extensions("mesh", readable=True)) == {".glb", ".gltf", ".obj", ".stl", ".off", ".ply", ".usdz", ".usda",
+                                                      ".usdc"}
     assert set(extensions("points", writable=True)) == {".ply", ".pcd", ".xyz"}
     assert set(extensions("voxels")) == {".binvox", ".npz"}
     images = extensions("image")
@@ -66,6 +68,7 @@ def test_read_any_image(tmp_path):
 def _samples(box_mesh, rng) -> dict:
     pts = rng.random((40, 3))
     return {".glb": box_mesh, ".gltf": box_mesh, ".obj": box_mesh, ".stl": box_mesh, ".off": box_mesh,
+            ".usdz": box_mesh, ".usda": box_mesh, ".usdc": box_mesh,
             ".ply": (pts, rng.normal(size=(40, 3)), None), ".pcd": (pts, None, rng.random((40, 3))), ".xyz": pts,
             ".binvox": VoxelGrid(rng.random((6, 6, 6)) < 0.5, [1, 2, 3], 2.0), ".npz": rng.random((4, 4, 4))}
 

@@ -15,8 +15,8 @@ def register(app: typer.Typer) -> None:
 
 
 def convert(
-    src: Path = typer.Argument(..., help="Input file: mesh (.obj .ply .stl .off .glb .gltf), points (.ply .pcd .xyz) "
-                                         "or voxels (.binvox .npz)."),
+    src: Path = typer.Argument(..., help="Input file: mesh (.obj .ply .stl .off .glb .gltf .usdz .usda .usdc), "
+                                         "points (.ply .pcd .xyz) or voxels (.binvox .npz)."),
     dst: Path = typer.Argument(..., help="Output file; its extension picks the format (.ply: a mesh, or a point "
                                          "cloud when the input is one)."),
     res: int = typer.Option(32, "--res", help="Voxel resolution for mesh/points -> voxels."),

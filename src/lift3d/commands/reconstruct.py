@@ -27,9 +27,9 @@ def reconstruct(
     images: list[Path] = typer.Argument(..., help="Image file(s): PNG/JPEG/any PIL format, RGBA or plain background."),
     output: Path = typer.Option(..., "-o", "--output",
                                 help="Output file; the extension picks the format: .glb .gltf .obj .ply .stl .off "
-                                     "(mesh), .binvox .npz (voxels), .pcd .xyz (points). With several images and "
-                                     "no --views, a folder that gets one .glb per image (or --format; a repeated "
-                                     "name gets _2, _3...)."),
+                                     ".usdz .usda .usdc (mesh), .binvox .npz (voxels), .pcd .xyz (points). With "
+                                     "several images and no --views, a folder that gets one .glb per image (or "
+                                     "--format; a repeated name gets _2, _3...)."),
     views: bool = typer.Option(False, "--views", help="The images are views of ONE object: fuse them."),
     masks: list[Path] = typer.Option(None, "--mask", help="Foreground mask per image (white = object)."),
     model_name: str = typer.Option(None, "--model", help="Shipped model: voxel (default), points or occupancy "

@@ -3,7 +3,8 @@
 - ``formats.py``: the table (:data:`FORMATS`, one :class:`FileFormat` per extension) and the dispatcher
   (:func:`read_any`, :func:`write_any`, :func:`kind_of`, :func:`check_output_path`, :func:`extensions`).
 - ``meshes.py`` (GLB/glTF, OBJ, STL, OFF), ``points.py`` (PLY mesh-or-points, PCD, XYZ), ``voxels.py`` (binvox,
-  npz), ``images.py`` (any PIL image, from a path or bytes): each reads and writes its formats and registers them.
+  npz), ``images.py`` (any PIL image, from a path or bytes), ``usd.py`` (USDZ, USDA, USDC through usd-core): each reads
+  and writes its formats and registers them.
 - ``atomic.py``: every write goes to a temporary file renamed when complete, or to a binary stream; several files
   all or nothing (:func:`~lift3d.io.atomic.all_or_nothing`); ``npz.py``: byte-reproducible ``.npz`` archives.
 - ``checks.py``: header counts against :mod:`lift3d.limits`, lying headers, absurd or degenerate geometry;

@@ -69,7 +69,7 @@ class FileFormat:
 
 FORMATS: Registry[FileFormat] = Registry(
     "file format", InputError,
-    modules=("lift3d.io.meshes", "lift3d.io.voxels", "lift3d.io.points", "lift3d.io.images"),
+    modules=("lift3d.io.meshes", "lift3d.io.voxels", "lift3d.io.points", "lift3d.io.images", "lift3d.io.usd"),
 )
 
 

@@ -26,7 +26,7 @@ from lift3d.geometry.camera_fit import CameraFit, fit_camera
 from lift3d.geometry.cameras import Camera
 
 MODES = ("auto", "image", "vertex", "flat", "none")
-IMAGE_FORMATS = (".glb", ".gltf", ".obj")  # hold a UV texture
+IMAGE_FORMATS = (".glb", ".gltf", ".obj", ".usdz", ".usda", ".usdc")  # hold a UV texture
 VERTEX_FORMATS = (".ply",)  # hold per-vertex colours
 ATLAS_MAX_FACES = 60000  # xatlas takes seconds above this; the mesh is decimated for the atlas (see texture_mesh)
 
