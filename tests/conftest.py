@@ -63,3 +63,13 @@ def tiny_checkpoint(tmp_path_factory, tiny_config):
     path = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
     save_checkpoint(path, model, tiny_config, {"threshold": 0.5})
     return path
+
+
+def welded(mesh):
+    """Geometry of ``mesh`` with vertices merged by position only: a textured mesh splits vertices along UV seams,
+    which are not holes. Use before topology checks (``is_watertight``) on files written with a texture."""
+    import trimesh
+
+    out = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+    out.merge_vertices()
+    return out

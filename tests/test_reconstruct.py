@@ -5,6 +5,7 @@ import pytest
 import trimesh
 from PIL import Image
 
+from conftest import welded
 from lift3d.cli import main
 from lift3d.io import extensions
 from lift3d.io.voxels import load_voxels
@@ -41,9 +42,7 @@ def test_every_output_extension(tmp_path, capsys, photo, tiny_checkpoint, ext):
     elif ext in (".glb", ".gltf", ".obj", ".ply", ".stl", ".off"):
         mesh = trimesh.load(out, force="mesh")
         # Textured meshes split vertices along UV seams; welded by position the surface is closed.
-        welded = trimesh.Trimesh(mesh.vertices, mesh.faces)
-        welded.merge_vertices()
-        assert welded.is_watertight and abs(mesh.extents.max() - 1.0) < 0.1
+        assert welded(mesh).is_watertight and abs(mesh.extents.max() - 1.0) < 0.1
         textured = isinstance(mesh.visual, trimesh.visual.TextureVisuals)
         assert textured == (ext in (".glb", ".gltf", ".obj"))
         if ext == ".ply":
