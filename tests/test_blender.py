@@ -246,3 +246,50 @@ def test_a_model_blender_cannot_read_is_one_line(tmp_path, capsys, backend):
     code, _, err = run(capsys, "blender", bad, "-o", tmp_path / "bad.blend", "--render", tmp_path / "bad.png")
     assert code == 2 and err.count("\n") == 1 and "bad.glb" in err, err
     assert files_in(tmp_path) == {"bad.glb"}
+
+
+# --- FBX for game engines (issue 19) -------------------------------------------------------------------------------
+
+def test_script_only_header_for_fbx(tmp_path, capsys, textured_glb):
+    out = tmp_path / "s.py"
+    code, _, err = run(capsys, "blender", textured_glb, "-o", tmp_path / "x.fbx", "--script-only", out)
+    assert code == 0, err
+    assert f"-- {textured_glb} --fbx {tmp_path / 'x.fbx'} --size" in out.read_text()
+
+
+# Imports an FBX into an empty scene and reports the mesh objects' world bounds and the images feeding Base Color.
+REIMPORT_FBX = """
+import json, sys
+import bpy
+from mathutils import Vector
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.import_scene.fbx(filepath=sys.argv[sys.argv.index("--") + 1])
+meshes = [o for o in bpy.context.scene.objects if o.type == "MESH"]
+corners = [o.matrix_world @ Vector(c) for o in meshes for c in o.bound_box]
+images = [[list(n.image.size), n.image.packed_file is not None] for m in bpy.data.materials if m.node_tree
+          for n in m.node_tree.nodes if n.type == "TEX_IMAGE" and n.image is not None and n.outputs["Color"].links
+          and any(link.to_socket.name == "Base Color" for link in n.outputs["Color"].links)]
+print("REIMPORTED " + json.dumps({"objects": sorted(o.type for o in bpy.context.scene.objects), "images": images,
+      "extent": [max(c[i] for c in corners) - min(c[i] for c in corners) for i in range(3)]}))
+"""
+
+
+def test_textured_glb_becomes_fbx_with_the_texture_embedded(tmp_path, capsys, backend, textured_glb):
+    fbx = tmp_path / "model.fbx"
+    code, out, err = run(capsys, "blender", textured_glb, "-o", fbx, "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["fbx"] == str(fbx) and summary["blend"] is None and summary["texture_linked"]
+    data = fbx.read_bytes()
+    assert data.startswith(b"Kaydara FBX Binary") and b"\x89PNG\r\n\x1a\n" in data  # the texture is inside
+    assert files_in(tmp_path) == {"box.glb", "model.fbx"}  # no side texture folder, no temporary
+
+    script = tmp_path / "reimport.py"
+    script.write_text(REIMPORT_FBX)
+    proc = subprocess.run(backend.command(script, [str(fbx)]), capture_output=True, text=True, timeout=300)
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("REIMPORTED "))
+    back = json.loads(line.removeprefix("REIMPORTED "))
+    assert back["objects"] == ["MESH"]  # the model only: no camera or lights in an engine asset
+    assert back["images"] == [[list(TEXTURE_SIZE), True]]  # embedded, linked to Base Color again
+    # Metres kept (no 100x), and the box's 0.6 height (glTF +Y) is Blender's Z again after the round trip.
+    assert back["extent"] == pytest.approx([1.0, 0.8, 0.6], abs=1e-4)

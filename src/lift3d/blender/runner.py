@@ -30,6 +30,7 @@ ENV_VAR = "LIFT3D_BLENDER"
 SUMMARY = "LIFT3D_SUMMARY "
 ERROR = "LIFT3D_ERROR "
 MODEL_FORMATS = (".glb", ".gltf", ".obj", ".ply", ".stl")
+SCENE_FORMATS = {".blend": "--blend", ".fbx": "--fbx"}  # what the script writes, by the output's extension
 HOW_TO_GET = ("install the bpy module (pip install 'lift3d[blender]', Python 3.11, ~370 MB) or Debian's Blender "
               f"(apt install blender python3-numpy), or set {ENV_VAR} to a blender executable or to a Python with bpy")
 
@@ -112,12 +113,14 @@ def _failure(proc: subprocess.CompletedProcess, backend: Backend) -> str:
 def run_scene(model: str | os.PathLike, blend: str | os.PathLike, render: str | os.PathLike | None = None,
               size: int = 512, samples: int = 32, timeout: float = 600.0, up: str = "Y",
               backend: Backend | None = None) -> dict:
-    """Run the scene script on ``model``, writing ``blend`` (and the PNG ``render``); returns the script's summary
-    (a dict: ``objects``, ``materials`` with each Base Color's source and image size, ``texture_linked``,
-    ``seconds``...). ``up`` is the up axis (``"Y"`` or ``"Z"``) of a .ply or .stl model. Writes where it is told:
-    callers wanting atomic outputs pass temporary paths."""
+    """Run the scene script on ``model``, writing ``blend`` (a .blend scene, or an FBX file when it ends in .fbx;
+    see :data:`SCENE_FORMATS`) and the PNG ``render``; returns the script's summary (a dict: ``objects``,
+    ``materials`` with each Base Color's source and image size, ``texture_linked``, ``seconds``...). ``up`` is the
+    up axis (``"Y"`` or ``"Z"``) of a .ply or .stl model. Writes where it is told: callers wanting atomic outputs
+    pass temporary paths."""
     backend = backend or find_blender()
-    args = [str(Path(model).resolve()), "--blend", str(Path(blend).resolve()), "--size", str(size),
+    flag = SCENE_FORMATS.get(Path(blend).suffix.lower(), "--blend")
+    args = [str(Path(model).resolve()), flag, str(Path(blend).resolve()), "--size", str(size),
             "--samples", str(samples), "--up", up]
     if render is not None:
         args += ["--render", str(Path(render).resolve())]

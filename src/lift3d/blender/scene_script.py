@@ -1,16 +1,19 @@
-"""lift3d Blender scene script: a 3D model -> a lit, framed, textured Blender scene (.blend) and a preview render.
+"""lift3d Blender scene script: a 3D model -> a lit, framed, textured Blender scene (.blend) or an FBX file for game
+engines, and a preview render.
 
 Runs inside Blender's own Python (only ``bpy``, ``mathutils`` and the standard library; Blender 3.4 to 5.x):
 
     blender -b --factory-startup --python-exit-code 1 -P scene_script.py -- MODEL --blend scene.blend \\
         [--render preview.png] [--size 512] [--samples 32] [--smooth-angle 30]
     python scene_script.py -- MODEL --blend scene.blend ...      (a Python with the ``bpy`` module from PyPI)
+    ... -- MODEL --fbx model.fbx ...                              (FBX instead of .blend: the texture embedded)
 
 MODEL is a .glb, .gltf, .obj, .ply or .stl file. Steps: empty the scene; import MODEL; shade smooth (edges sharper
 than --smooth-angle stay sharp); make every material a Principled BSDF whose Base Color comes from the model's
 texture image (or its vertex colours), with roughness 0.6 and metallic 0 where the model gives no such values; a
 camera looking at the bounding box from a 3/4 view above; a sun and a soft world light; Cycles on the CPU with few
-samples and a transparent background; pack the images into the .blend and save it; render the preview if asked.
+samples and a transparent background; pack the images into the .blend and save it (or, with --fbx, export the
+meshes to FBX: +Y up, front +Z, 1 unit = 1 m, the packed texture embedded); render the preview if asked.
 
 The last line it prints starts with ``LIFT3D_SUMMARY`` and holds a JSON summary (objects, materials, where each
 Base Color comes from, the image sizes, timings); a failure prints one ``LIFT3D_ERROR`` line and exits with 1.
@@ -39,7 +42,7 @@ IMPORTERS = {
     ".ply": [("wm", "ply_import"), ("import_mesh", "ply")],
     ".stl": [("wm", "stl_import"), ("import_mesh", "stl")],
 }
-ADDONS = ("io_scene_gltf2", "io_scene_obj", "io_mesh_ply", "io_mesh_stl", "cycles")
+ADDONS = ("io_scene_gltf2", "io_scene_obj", "io_mesh_ply", "io_mesh_stl", "io_scene_fbx", "cycles")
 VIEW = Vector((1.0, -1.3, 0.9)).normalized()  # camera: front (-Y) right, above
 SUN = Vector((0.6, -0.8, 1.2)).normalized()
 
@@ -52,7 +55,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = argv[argv.index("--") + 1:] if "--" in argv else argv[1:]
     p = argparse.ArgumentParser(prog="scene_script.py", description=__doc__.split("\n\n")[0])
     p.add_argument("model", help="the model: " + " ".join(FORMATS))
-    p.add_argument("--blend", required=True, help="the .blend file to write")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("--blend", help="the .blend file to write")
+    out.add_argument("--fbx", help="write this FBX file (meshes, materials, texture embedded) instead of a .blend")
     p.add_argument("--render", help="also render a preview PNG here")
     p.add_argument("--size", type=int, default=512, help="preview width and height in pixels")
     p.add_argument("--samples", type=int, default=32, help="Cycles samples per pixel")
@@ -330,6 +335,35 @@ def pack_images() -> None:
                 pass
 
 
+def texture_straight_to_base_color(meshes: list) -> None:
+    """Wire each material's texture image straight to its Principled BSDF's Base Color: Blender's FBX exporter
+    only follows a direct link, so a texture behind a Mix node (a glTF base-colour factor other than white, e.g.
+    trimesh's 0.4 grey default) would be left out of the file. The factor's tint is dropped."""
+    for mat in {m for o in meshes for m in o.data.materials if m is not None and m.node_tree is not None}:
+        for bsdf in [n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"]:
+            base = bsdf.inputs["Base Color"]
+            if base.is_linked and base.links[0].from_node.type == "TEX_IMAGE":
+                continue
+            images = [n for n in upstream(base, "TEX_IMAGE") if n.image is not None]
+            if images:
+                mat.node_tree.links.new(images[0].outputs["Color"], base)
+
+
+def export_fbx(path: str) -> None:
+    """The meshes (and any empties above them) to FBX for game engines: +Y up, front +Z (as glTF), the FBX unit
+    scale saying 1 unit = 1 m, the space transform baked into the meshes (no -90 degree root rotation in Y-up
+    engines), face smoothing, the packed texture images embedded in the file."""
+    try:
+        result = bpy.ops.export_scene.fbx(
+            filepath=path, object_types={"MESH", "EMPTY"}, path_mode="COPY", embed_textures=True,
+            axis_forward="-Z", axis_up="Y", apply_unit_scale=True, apply_scale_options="FBX_SCALE_UNITS",
+            bake_space_transform=True, mesh_smooth_type="FACE", use_mesh_modifiers=True, bake_anim=False)
+    except (RuntimeError, AttributeError, TypeError) as exc:  # no FBX add-on, or one with other options
+        raise SceneError(f"Blender could not export {path}: {last_error(str(exc))}") from exc
+    if "FINISHED" not in result:
+        raise SceneError(f"Blender could not export {path}")
+
+
 def build(args: argparse.Namespace) -> dict:
     model = os.path.abspath(args.model)
     if os.path.splitext(model)[1].lower() not in FORMATS:
@@ -351,10 +385,15 @@ def build(args: argparse.Namespace) -> dict:
     pack_images()
 
     t1 = time.perf_counter()
-    blend = os.path.abspath(args.blend)
-    scene.render.filepath = "//" + os.path.splitext(os.path.basename(blend))[0] + ".png"
-    bpy.context.preferences.filepaths.save_version = 0  # no .blend1 backup beside the output
-    bpy.ops.wm.save_as_mainfile(filepath=blend, compress=False)
+    blend = os.path.abspath(args.blend) if args.blend else None
+    fbx = os.path.abspath(args.fbx) if args.fbx else None
+    if fbx:
+        texture_straight_to_base_color(meshes)
+        export_fbx(fbx)
+    else:
+        scene.render.filepath = "//" + os.path.splitext(os.path.basename(blend))[0] + ".png"
+        bpy.context.preferences.filepaths.save_version = 0  # no .blend1 backup beside the output
+        bpy.ops.wm.save_as_mainfile(filepath=blend, compress=False)
     t_save = time.perf_counter() - t1
 
     t_render = None
@@ -371,7 +410,7 @@ def build(args: argparse.Namespace) -> dict:
                 os.remove(part)
         t_render = time.perf_counter() - t2
     return {
-        "blender": bpy.app.version_string, "model": model, "blend": blend,
+        "blender": bpy.app.version_string, "model": model, "blend": blend, "fbx": fbx,
         "render": os.path.abspath(args.render) if args.render else None,
         "objects": len(meshes), "vertices": sum(len(o.data.vertices) for o in meshes),
         "faces": sum(len(o.data.polygons) for o in meshes), "materials": materials,

@@ -1,10 +1,12 @@
-"""``lift3d blender``: a 3D model -> a Blender scene (.blend) with the texture wired to a Principled BSDF material,
-and optionally a Cycles preview render; or, with ``--script-only``, the Blender script for a user's own Blender."""
+"""``lift3d blender``: a 3D model -> a Blender scene (.blend) with the texture wired to a Principled BSDF material, or
+an FBX file for game engines (texture embedded), and optionally a Cycles preview render; or, with ``--script-only``,
+the Blender script for a user's own Blender."""
 
 from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Collection
 from pathlib import Path
 
 import typer
@@ -19,7 +21,8 @@ def register(app: typer.Typer) -> None:
 def blender(
     model: Path = typer.Argument(None, help="The model: .glb .gltf (textures and materials kept), .obj (+ .mtl), "
                                             ".ply or .stl."),
-    output: Path = typer.Option(None, "-o", "--output", help="The Blender file to write (.blend)."),
+    output: Path = typer.Option(None, "-o", "--output", help="The file to write: a Blender scene (.blend) or FBX "
+                                "for game engines (.fbx: +Y up, metres, texture embedded)."),
     render: Path = typer.Option(None, "--render", help="Also render a preview with Cycles on the CPU (.png)."),
     size: int = typer.Option(512, "--size", help="Preview width and height in pixels (16-4096)."),
     samples: int = typer.Option(32, "--samples", help="Cycles samples per pixel (1-4096)."),
@@ -33,12 +36,13 @@ def blender(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
     """Hand a model to Blender: import it, shade smooth, connect its texture to a Principled BSDF material, add a
-    camera and lights, save a .blend (and render a preview PNG with Cycles).
+    camera and lights, save a .blend or export an FBX (and render a preview PNG with Cycles).
 
     Blender is found as $LIFT3D_BLENDER, the bpy module of this Python (lift3d's "blender" extra) or `blender`
-    on PATH (apt install blender python3-numpy); see docs/blender.md. All or nothing: the .blend and the PNG are
-    written only when both are complete.
+    on PATH (apt install blender python3-numpy); see docs/blender.md and docs/formats_ar.md. All or nothing: the
+    .blend (or .fbx) and the PNG are written only when both are complete.
     """
+    from lift3d.blender.runner import SCENE_FORMATS
     from lift3d.io.paths import check_outputs
     from lift3d.limits import check_number
 
@@ -49,8 +53,8 @@ def blender(
         return
     _check_model(model)
     if output is None:
-        raise InputError("give the Blender file to write with -o scene.blend (or --script-only script.py)")
-    _check_ext(output, ".blend", "-o")
+        raise InputError("give the file to write with -o scene.blend or -o model.fbx (or --script-only script.py)")
+    _check_ext(output, SCENE_FORMATS, "-o")
     if render is not None:
         _check_ext(render, ".png", "--render")
     check_number(size, "--size", 16, 4096)
@@ -64,9 +68,10 @@ def blender(
         typer.echo(_describe(summary, output, render))
 
 
-def _check_ext(path: Path, ext: str, option: str) -> None:
-    if path.suffix.lower() != ext:
-        raise InputError(f"{option} {path}: the file must end in {ext}")
+def _check_ext(path: Path, ext: str | Collection[str], option: str) -> None:
+    allowed = [ext] if isinstance(ext, str) else list(ext)
+    if path.suffix.lower() not in allowed:
+        raise InputError(f"{option} {path}: the file must end in {' or '.join(allowed)}")
 
 
 def _check_model(model: Path | None) -> None:
@@ -102,7 +107,7 @@ def _run(model: Path, output: Path, render: Path | None, size: int, samples: int
         png_tmp = stage(render) if render is not None else None
         summary = run_scene(model, blend_tmp, png_tmp, size=size, samples=samples, timeout=timeout, up=up,
                             backend=backend)
-    summary["blend"] = str(output)
+    summary["blend" if output.suffix.lower() == ".blend" else "fbx"] = str(output)
     summary["render"] = None if render is None else str(render)
     return summary
 
@@ -124,13 +129,14 @@ def _describe(summary: dict, output: Path, render: Path | None) -> str:
 def _write_script(path: Path, model: Path | None, output: Path | None, render: Path | None, size: int,
                   samples: int, z_up: bool) -> None:
     from lift3d import __version__
-    from lift3d.blender.runner import script_text
+    from lift3d.blender.runner import SCENE_FORMATS, script_text
     from lift3d.io.atomic import write_text_atomic
     from lift3d.io.paths import check_outputs
 
     _check_ext(path, ".py", "--script-only")
     check_outputs([path], [model])
-    args = [str(model) if model else "MODEL.glb", "--blend", str(output) if output else "scene.blend"]
+    flag = SCENE_FORMATS.get(output.suffix.lower(), "--blend") if output else "--blend"
+    args = [str(model) if model else "MODEL.glb", flag, str(output) if output else "scene.blend"]
     if render is not None:
         args += ["--render", str(render)]
     args += ["--size", str(size), "--samples", str(samples)] + (["--up", "Z"] if z_up else [])
