@@ -90,7 +90,9 @@ def test_usdz_holds_the_mesh_and_its_texture(tmp_path, baked):
 
 
 def test_usdz_package_layout(tmp_path, baked):
-    """What AR Quick Look needs: the binary layer first, members stored uncompressed at 64-byte offsets."""
+    """What AR Quick Look needs (the rules of the old ComplianceChecker(arkit=True)): the binary layer first and
+    alone (no sublayers or references), PNG/JPEG textures, members stored uncompressed at 64-byte offsets, only
+    plain geometry prim types and only the UsdPreviewSurface family of shaders."""
     path = write_any(baked, tmp_path / "m.usdz")
     with zipfile.ZipFile(path) as z:
         infos = z.infolist()
@@ -99,6 +101,13 @@ def test_usdz_package_layout(tmp_path, baked):
         for info in infos:
             assert info.compress_type == zipfile.ZIP_STORED
             assert (info.header_offset + 30 + len(info.filename) + len(info.extra)) % 64 == 0
+    stage = Usd.Stage.Open(str(path))
+    assert len(stage.GetUsedLayers()) == 2 and not stage.GetRootLayer().subLayerPaths  # root + session layer
+    prims = list(stage.Traverse())
+    assert {p.GetTypeName() for p in prims} == {"Xform", "Mesh", "Scope", "Material", "Shader"}
+    assert {UsdShade.Shader(p).GetShaderId() for p in prims if p.GetTypeName() == "Shader"} == {
+        "UsdPreviewSurface", "UsdUVTexture", "UsdPrimvarReader_float2"}
+    assert not any(p.HasAuthoredReferences() or p.HasAuthoredPayloads() for p in prims)
 
 
 def test_up_axis_and_units(tmp_path, baked):
@@ -169,7 +178,7 @@ def test_streams(tmp_path, baked):
     assert refused.getvalue() == b""
 
 
-def test_bad_options_and_files(tmp_path, box_mesh):
+def test_bad_options_and_files(tmp_path, box_mesh, monkeypatch):
     from lift3d.io.usd import save_usd
 
     with pytest.raises(InputError, match="up axis"):
@@ -183,6 +192,10 @@ def test_bad_options_and_files(tmp_path, box_mesh):
         read_any(tmp_path / "bad.usdz")
     with pytest.raises(FormatError, match="no triangles"):
         read_any(tmp_path / "empty.usda")
+    write_any(box_mesh, tmp_path / "box.usdc")
+    monkeypatch.setenv("LIFT3D_MAX_MESH_VERTICES", "4")
+    with pytest.raises(FormatError, match="box.usdc has 8 vertices, over the limit of 4"):
+        read_any(tmp_path / "box.usdc")
 
 
 def test_cli_convert_info_and_reconstruct(tmp_path, capsys, baked, tiny_checkpoint):
@@ -228,3 +241,30 @@ def test_glb_pbr_opens_in_trimesh_and_open3d(tmp_path, baked):
     assert (mat.base_metallic, mat.base_roughness) == pytest.approx((0.0, 0.8))
     assert np.allclose(mat.base_color, 1.0)
     assert len(model.meshes[0].mesh.triangles) == len(baked.faces)
+
+
+def test_reads_other_tools_usd(tmp_path):
+    """USD as other tools write it: Z up, a scaled parent Xform, a quad and a triangle, faceVarying UVs."""
+    (tmp_path / "other.usda").write_text('''#usda 1.0
+(
+    upAxis = "Z"
+    metersPerUnit = 0.01
+)
+def Xform "World" { double3 xformOp:scale = (2, 2, 2)
+    uniform token[] xformOpOrder = ["xformOp:scale"]
+    def Mesh "Quad" {
+        point3f[] points = [(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), (0, 0, 1)]
+        int[] faceVertexCounts = [4, 3]
+        int[] faceVertexIndices = [0, 1, 2, 3, 0, 1, 4]
+        texCoord2f[] primvars:st = [(0, 0), (1, 0), (1, 1), (0, 1), (0, 0), (1, 0), (0.5, 1)] (
+            interpolation = "faceVarying"
+        )
+    }
+}
+''')
+    kind, mesh = read_any(tmp_path / "other.usda")
+    assert kind == "mesh" and len(mesh.faces) == 3  # the quad fanned into two triangles
+    assert np.allclose(mesh.bounds, [[0, 0, -2], [2, 2, 0]])  # scaled by 2, then Z up -> Y up
+    assert mesh.metadata["meters_per_unit"] == 0.01
+    assert mesh.visual.uv.shape == (len(mesh.vertices), 2)  # no texture: the UVs are kept all the same
+    assert len(mesh.vertices) == 5  # the corners shared by the quad and the triangle have the same UVs: merged

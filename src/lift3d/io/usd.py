@@ -25,10 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lift3d import limits
-from lift3d.errors import FormatError, InputError
+from lift3d.errors import InputError
 from lift3d.io.atomic import Target, all_or_nothing, atomic_output, is_stream
-from lift3d.io.checks import check_mesh, reason
 from lift3d.io.formats import FORMATS, FileFormat, target_ext
 
 if TYPE_CHECKING:
@@ -44,7 +42,8 @@ PACKAGE_TIME = 946684800  # 2000-01-01 UTC: the time of every member of a .usdz,
 Y_TO_Z = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 
 
-def _pxr() -> Any:
+def import_usd() -> Any:
+    """``pxr.Usd``, imported on first use (``import lift3d`` stays light); a missing usd-core is one line."""
     try:
         import pxr  # noqa: F401
     except ImportError as exc:  # a dependency of lift3d: only a broken environment lacks it
@@ -84,7 +83,7 @@ def build_stage(mesh: trimesh.Trimesh, texture_file: str | None, up: str = "y",
     ``texture_file`` is the asset path the ``UsdUVTexture`` reads (relative to the layer), used when the mesh has a
     texture; ``up`` (``"y"`` | ``"z"``) and ``meters_per_unit`` as in :func:`save_usd`.
     """
-    Usd = _pxr()
+    Usd = import_usd()
     from pxr import Gf, Sdf, UsdGeom, UsdShade, Vt
 
     stage = Usd.Stage.CreateInMemory("model.usda")
@@ -247,7 +246,7 @@ def _save_usdz(mesh: trimesh.Trimesh, image: Image.Image | None, target: Target,
     package by ``Sdf.ZipFileWriter`` (uncompressed, 64-byte aligned, as USDZ requires). ``UsdUtils``'s
     ``CreateNew[ARKit]UsdzPackage`` would rewrite the layer and stamp it with the current time; here every member
     gets :data:`PACKAGE_TIME`, so the same mesh always gives the same bytes."""
-    _pxr()
+    import_usd()
     from pxr import Sdf
 
     with tempfile.TemporaryDirectory(prefix="lift3d-usdz.") as folder:
@@ -276,119 +275,9 @@ def load_usd(path: str | os.PathLike) -> trimesh.Trimesh:
     metallic); else a vertex ``displayColor`` becomes vertex colours. Raises :class:`FormatError` naming the file
     for bytes USD cannot open, a stage without a mesh, counts over the limits or absurd coordinates.
     """
-    import trimesh
+    from lift3d.io.usd_read import read_usd
 
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"file not found: {p}")
-    Usd = _pxr()
-    from pxr import Tf, UsdGeom
-
-    try:
-        stage = Usd.Stage.Open(str(p))
-    except Tf.ErrorException as exc:
-        raise FormatError(f"{p} is not a readable USD file: {reason(exc)}") from exc
-    if stage is None:
-        raise FormatError(f"{p} is not a readable USD file")
-    cache = UsdGeom.XformCache()
-    parts = [_read_mesh(UsdGeom.Mesh(prim), cache, p) for prim in stage.Traverse() if prim.IsA(UsdGeom.Mesh)]
-    parts = [m for m in parts if len(m.faces)]
-    if not parts:
-        raise FormatError(f"{p} contains no triangles (no UsdGeom.Mesh with faces)")
-    mesh = parts[0] if len(parts) == 1 else trimesh.util.concatenate(parts)
-    if UsdGeom.GetStageUpAxis(stage) == UsdGeom.Tokens.z:
-        turn = np.eye(4)
-        turn[:3, :3] = Y_TO_Z.T
-        mesh.apply_transform(turn)
-    check_mesh(mesh, str(p))
-    mesh.metadata.update(up_axis="Y", meters_per_unit=float(UsdGeom.GetStageMetersPerUnit(stage)))
-    return mesh
-
-
-def _fan(counts: np.ndarray) -> np.ndarray:
-    """Face-vertex counts ``(P,)`` -> corner indices ``(T, 3)`` of the polygons fanned into triangles (polygons
-    with fewer than 3 corners dropped)."""
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    tris = np.maximum(counts - 2, 0)
-    first = np.repeat(starts, tris)
-    step = np.arange(tris.sum()) - np.repeat(np.cumsum(tris) - tris, tris) + 1
-    return np.stack([first, first + step, first + step + 1], axis=1)
-
-
-def _read_mesh(geom: Any, cache: Any, p: Path) -> trimesh.Trimesh:
-    import trimesh
-    from pxr import UsdGeom
-
-    points = np.asarray(geom.GetPointsAttr().Get() or [], np.float64).reshape(-1, 3)
-    counts = np.asarray(geom.GetFaceVertexCountsAttr().Get() or [], np.int64)
-    indices = np.asarray(geom.GetFaceVertexIndicesAttr().Get() or [], np.int64)
-    limits.MESH_VERTICES.check(len(points), str(p), FormatError)
-    limits.MESH_FACES.check(int(np.maximum(counts - 2, 0).sum()), str(p), FormatError)
-    if counts.sum() != len(indices) or (len(indices) and not 0 <= indices.min() <= indices.max() < len(points)):
-        raise FormatError(f"{p}: mesh {geom.GetPath()} has face indices that do not match its points")
-    corners = _fan(counts)
-    st = UsdGeom.PrimvarsAPI(geom).GetPrimvar("st")
-    uv = np.asarray(st.ComputeFlattened() or [], np.float64).reshape(-1, 2) if st else np.zeros((0, 2))
-    interpolation = st.GetInterpolation() if st else None
-    if interpolation == UsdGeom.Tokens.faceVarying and len(uv) == len(indices):
-        mesh = trimesh.Trimesh(points[indices], corners, process=False)  # one vertex per corner: UV seams kept
-        uv_per_vertex = uv
-    else:
-        mesh = trimesh.Trimesh(points, indices[corners], process=False)
-        uv_per_vertex = uv if len(uv) == len(points) else None
-    world = np.asarray(cache.GetLocalToWorldTransform(geom.GetPrim()), np.float64).T  # USD: row vectors
-    if not np.allclose(world, np.eye(4)):
-        mesh.apply_transform(world)
-    image, rough, metal = _material(geom)
-    if uv_per_vertex is not None and image is not None:
-        import trimesh.visual.material as tm
-
-        material = tm.PBRMaterial(baseColorTexture=image, baseColorFactor=[255, 255, 255, 255],
-                                  roughnessFactor=rough, metallicFactor=metal)
-        mesh.visual = trimesh.visual.TextureVisuals(uv=uv_per_vertex, material=material)
-    elif interpolation != UsdGeom.Tokens.faceVarying:
-        colours = UsdGeom.PrimvarsAPI(geom).GetPrimvar("displayColor")
-        rgb = np.asarray(colours.ComputeFlattened() or [], np.float64).reshape(-1, 3) if colours else None
-        if rgb is not None and len(rgb) == len(points) and colours.GetInterpolation() == UsdGeom.Tokens.vertex:
-            mesh.visual.vertex_colors = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-    if interpolation == UsdGeom.Tokens.faceVarying:
-        mesh.merge_vertices()  # corners with the same position and UV become one vertex again
-    return mesh
-
-
-def _material(geom: Any) -> tuple[Image.Image | None, float, float]:
-    """-> (the diffuse texture image or None, roughness, metallic) of the ``UsdPreviewSurface`` bound to ``geom``."""
-    from PIL import Image
-    from pxr import Ar, UsdShade
-
-    material, _ = UsdShade.MaterialBindingAPI(geom.GetPrim()).ComputeBoundMaterial()
-    surface = material.ComputeSurfaceSource()[0] if material else None
-    if not surface:
-        return None, DEFAULT_ROUGHNESS, DEFAULT_METALLIC
-
-    def value(name: str, default: float) -> float:
-        inp = surface.GetInput(name)
-        got = inp.Get() if inp and not inp.HasConnectedSource() else None
-        return float(got) if got is not None else default
-
-    rough, metal = value("roughness", DEFAULT_ROUGHNESS), value("metallic", DEFAULT_METALLIC)
-    diffuse = surface.GetInput("diffuseColor")
-    sources = diffuse.GetConnectedSources()[0] if diffuse else []
-    for source in sources:
-        shader = UsdShade.Shader(source.source.GetPrim())
-        asset = shader.GetInput("file").Get() if shader.GetShaderId() == "UsdUVTexture" else None
-        if asset is None or not asset.resolvedPath:
-            continue
-        data = Ar.GetResolver().OpenAsset(Ar.ResolvedPath(asset.resolvedPath))
-        if data is None:
-            continue
-        try:
-            image = Image.open(io.BytesIO(bytes(data.GetBuffer())))
-            image.load()
-        except (OSError, ValueError):  # a texture PIL cannot read: the mesh keeps its UVs without an image
-            continue
-        return image, rough, metal
-    return None, rough, metal
+    return read_usd(path)
 
 
 FORMATS.names()  # the built-in formats first (this module imported on its own included): a stable table order
