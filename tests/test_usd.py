@@ -89,6 +89,17 @@ def test_usdz_holds_the_mesh_and_its_texture(tmp_path, baked):
     assert validation_errors(stage) == []
 
 
+def test_base_colour_factor_scales_the_texture(tmp_path, baked):
+    tinted = baked.copy()
+    tinted.visual.material.baseColorFactor = [255, 128, 0, 255]
+    stage = Usd.Stage.Open(str(write_any(tinted, tmp_path / "t.usdz")))
+    (source,) = surface_of(stage)[1].GetInput("diffuseColor").GetConnectedSources()[0]
+    scale = UsdShade.Shader(source.source.GetPrim()).GetInput("scale").Get()
+    assert tuple(scale) == pytest.approx((1.0, 128 / 255, 0.0, 1.0))
+    assert not UsdShade.Shader(Usd.Stage.Open(str(write_any(baked, tmp_path / "w.usdz"))).GetPrimAtPath(
+        "/Root/Materials/Material/DiffuseTexture")).GetInput("scale")  # white: no scale authored
+
+
 def test_usdz_package_layout(tmp_path, baked):
     """What AR Quick Look needs (the rules of the old ComplianceChecker(arkit=True)): the binary layer first and
     alone (no sublayers or references), PNG/JPEG textures, members stored uncompressed at 64-byte offsets, only

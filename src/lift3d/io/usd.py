@@ -84,7 +84,7 @@ def build_stage(mesh: trimesh.Trimesh, texture_file: str | None, up: str = "y",
     texture; ``up`` (``"y"`` | ``"z"``) and ``meters_per_unit`` as in :func:`save_usd`.
     """
     Usd = import_usd()
-    from pxr import Gf, Sdf, UsdGeom, UsdShade, Vt
+    from pxr import UsdGeom, Vt
 
     stage = Usd.Stage.CreateInMemory("model.usda")
     UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z if up == "z" else UsdGeom.Tokens.y)
@@ -108,6 +108,14 @@ def build_stage(mesh: trimesh.Trimesh, texture_file: str | None, up: str = "y",
         normals = np.asarray(mesh.vertex_normals) @ turn.T
         geom.CreateNormalsAttr(Vt.Vec3fArray.FromNumpy(np.ascontiguousarray(normals, np.float32)))
         geom.SetNormalsInterpolation(UsdGeom.Tokens.vertex)
+    _add_material(stage, geom, mesh, texture_file)
+    return stage
+
+
+def _add_material(stage: Any, geom: Any, mesh: trimesh.Trimesh, texture_file: str | None) -> None:
+    """``/Root/Materials/Material`` (a ``UsdPreviewSurface`` fed by the texture, the colours or a grey), bound to
+    ``geom``; the ``st`` or ``displayColor`` primvar it reads is added to ``geom``."""
+    from pxr import Gf, Sdf, UsdGeom, UsdShade, Vt
 
     UsdGeom.Scope.Define(stage, "/Root/Materials")
     shader_path = Sdf.Path("/Root/Materials/Material")
@@ -138,9 +146,9 @@ def build_stage(mesh: trimesh.Trimesh, texture_file: str | None, up: str = "y",
         tex.CreateInput("st", Sdf.ValueTypeNames.Float2).ConnectToSource(st_reader.ConnectableAPI(), "result")
         for wrap in ("wrapS", "wrapT"):
             tex.CreateInput(wrap, Sdf.ValueTypeNames.Token).Set("repeat")
-        factor = np.asarray(pbr.baseColorFactor if pbr is not None and pbr.baseColorFactor is not None
-                            else [255, 255, 255, 255], np.float64).ravel()
-        factor = factor / 255.0 if factor.max() > 1.0 else factor
+        # trimesh keeps a PBR factor as RGBA uint8; a SimpleMaterial's diffuse tint (0.4 grey by default) is not
+        # a factor a viewer should apply to a photo texture, so it is left out.
+        factor = np.asarray([255] * 4 if pbr is None or pbr.baseColorFactor is None else pbr.baseColorFactor) / 255
         if not np.allclose(factor, 1.0):
             tex.CreateInput("scale", Sdf.ValueTypeNames.Float4).Set(Gf.Vec4f(*map(float, factor[:4])))
         tex.CreateOutput("rgb", Sdf.ValueTypeNames.Float3)
@@ -161,7 +169,6 @@ def build_stage(mesh: trimesh.Trimesh, texture_file: str | None, up: str = "y",
     surface.CreateInput("roughness", Sdf.ValueTypeNames.Float).Set(rough)
     surface.CreateInput("metallic", Sdf.ValueTypeNames.Float).Set(metal)
     UsdShade.MaterialBindingAPI.Apply(geom.GetPrim()).Bind(material)
-    return stage
 
 
 def _png(image: Image.Image) -> bytes:
