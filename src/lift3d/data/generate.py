@@ -84,11 +84,14 @@ def _load_source(task: ShapeTask):
 
     if task.source is None:
         return make_shape(task.category, task.seed)
-    try:
-        mesh = trimesh.load(task.source, force="mesh", process=True)
-    except Exception as exc:  # trimesh raises many types for bad files
+    from lift3d.errors import Lift3DError
+    from lift3d.io import read_any
+
+    try:  # every mesh format lift3d reads (USD included), with its checks and limits
+        kind, mesh = read_any(task.source)
+    except Lift3DError as exc:
         raise DatasetError(f"cannot read mesh {task.source}: {exc}") from exc
-    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+    if kind != "mesh" or not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
         raise DatasetError(f"{task.source} contains no triangles")
     return normalize_mesh(mesh, up=task.up)
 
