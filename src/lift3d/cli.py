@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "lift3d.commands.reconstruct",
     "lift3d.commands.view",
     "lift3d.commands.blender",
+    "lift3d.commands.check",
 ]
 
 

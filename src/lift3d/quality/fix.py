@@ -124,6 +124,10 @@ def fix_mesh(mesh: trimesh.Trimesh, report: MeshReport | None = None, watertight
         notes.append(f"watertight: voxel remesh at {watertight_res} ({now.manifold_text()} left by the step; detail "
                      f"under 1/{watertight_res} of the size lost), {count_noun(len(out.faces), 'face')}"
                      + _dropped(mesh, geometry_only))
+        now = quick(out)
+    if now.specks:  # a voxel remesh can leave small bubbles where thin parts were
+        out, note = _drop_specks(out, now)
+        notes.append(note)
     final = check_mesh_quality(out, fraction, units, self_intersections=self_intersections)
     unfixed = [f"{text} ({HINTS[name]})" if name in HINTS else text
                for name in REQUIREMENTS for text in final.problems((name,))]

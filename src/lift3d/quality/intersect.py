@@ -36,7 +36,7 @@ def _pieces(boxes: np.ndarray, leaf: int) -> list[np.ndarray]:
         axis = int(np.argmax(hi - lo))
         cut = float(np.median(0.5 * (boxes[idx, 0, axis] + boxes[idx, 1, axis])))
         left, right = idx[boxes[idx, 0, axis] <= cut], idx[boxes[idx, 1, axis] >= cut]
-        if len(left) + len(right) > 1.5 * len(idx) or min(len(left), len(right)) == len(idx):
+        if len(left) + len(right) > 1.5 * len(idx) or max(len(left), len(right)) == len(idx):
             done.append(idx)  # most faces straddle the cut (large triangles): splitting no longer helps
         else:
             todo += [left, right]

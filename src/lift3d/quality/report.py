@@ -168,7 +168,7 @@ class MeshReport:
             bits.append(count_noun(self.degenerate_faces, "degenerate face"))
         if self.duplicate_faces:
             bits.append(count_noun(self.duplicate_faces, "duplicate face"))
-        if self.self_intersections:
+        if self.self_intersections or self.self_intersections_capped:
             bits.append(self.self_intersections_text().replace("intersecting triangle", "self-intersecting"))
         bits += [count_noun(self.faces, "face"), self.size_text()]
         return ", ".join(bits)
@@ -215,7 +215,8 @@ REQUIREMENTS: dict[str, tuple[Callable[[MeshReport], bool], Callable[[MeshReport
     "no_specks": (lambda r: r.specks == 0, MeshReport.specks_text),
     "no_degenerate": (lambda r: r.degenerate_faces == 0, lambda r: count_noun(r.degenerate_faces, "degenerate face")),
     "no_duplicates": (lambda r: r.duplicate_faces == 0, lambda r: count_noun(r.duplicate_faces, "duplicate face")),
-    "no_self_intersections": (lambda r: not r.self_intersections, lambda r: "self-intersections: "
+    "no_self_intersections": (lambda r: r.self_intersections == 0 and not r.self_intersections_capped,
+                              lambda r: "self-intersections: "
                               + r.self_intersections_text()),
 }
 """Requirement name -> (holds(report), what to say when it does not)."""
@@ -284,7 +285,7 @@ def check_mesh_quality(mesh: trimesh.Trimesh, speck_fraction: float = SPECK_FRAC
         else top.face_parts
     judged = top.part_closed & (top.part_inconsistent == 0)  # orientation is defined for these parts
     inverted = int((judged & (volume < 0)).sum())
-    outward = False if top.inconsistent_edges or inverted else (True if judged.any() else None)
+    outward = False if top.inconsistent_edges or inverted else (True if len(judged) and judged.all() else None)
     pairs, capped = None, False
     if self_intersections:
         found, capped = self_intersecting_pairs(welded.vertices, welded.faces[top.face_parts >= 0], max_pair_tests)
