@@ -99,6 +99,15 @@ def with_speck(mesh: trimesh.Trimesh, radius: float = 0.03) -> trimesh.Trimesh:
     return trimesh.util.concatenate([mesh, speck])
 
 
+def hollow(outer_inverted: bool = False) -> trimesh.Trimesh:
+    """A box with a box-shaped cavity: the cavity's wall faces in (negative volume), as it should."""
+    outer, wall = box(), trimesh.creation.box(extents=(0.3, 0.2, 0.4))
+    wall.invert()
+    if outer_inverted:
+        outer.invert()
+    return trimesh.util.concatenate([outer, wall])
+
+
 def overlapping_boxes() -> trimesh.Trimesh:
     """Two closed boxes interpenetrating, concatenated: each closed, the surfaces cross."""
     other = box()
@@ -155,6 +164,8 @@ def corpus() -> dict[str, Case]:
                     fixable=False),
         "edge_shared": Case(edge_shared(), {"closed": False, "manifold": False, "non_manifold_edges": 1},
                             fixable=False),
+        "hollow": Case(hollow(), {**CLEAN, "cavities": 1, "inverted_parts": 0, "genus": 0}, passes=True),
+        "hollow_inverted": Case(hollow(outer_inverted=True), {"cavities": 1, "inverted_parts": 1, "outward": False}),
         "speck": Case(with_speck(s), {"closed": True, "specks": 1, "share_measure": "volume"}),
         "overlap": Case(overlapping_boxes(), {"closed": True, "manifold": True, "specks": 0}, fixable=False,
                         passes=True),

@@ -82,6 +82,8 @@ def test_fix_repairs_what_it_says(reports, name):
     assert check_mesh_quality(fixed.mesh).verdict() == fixed.report.verdict()
     if name in ("torus", "two_holes"):
         assert fixed.report.genus == 1
+    if name.startswith("hollow"):
+        assert fixed.report.cavities == 1 and fixed.report.parts[1].volume < 0
 
 
 @pytest.mark.parametrize("name", SELF_INTERSECTING)

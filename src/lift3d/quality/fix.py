@@ -1,9 +1,11 @@
 """Repair what a :class:`~lift3d.quality.report.MeshReport` calls for, with the refinement pipeline's steps.
 
 Order: drop specks (the parts the report lists), ``clean`` (degenerate and duplicate faces), ``fill`` (holes),
-``normals`` (inconsistent winding, inverted parts), and ``watertight`` only when asked (it may rebuild the surface
-as a voxel remesh). Each step runs only when a fresh report (without the slow self-intersection count) still calls
-for it. Self-intersections are reported, never repaired.
+``normals`` (inconsistent winding, inverted parts; the walls of cavities keep facing in), and ``watertight`` only
+when asked (it may rebuild the surface as a voxel remesh; if manifold3d accepts a mesh the report still calls
+non-manifold, the voxel remesh is run directly). Each step runs only when a fresh report (without the slow
+self-intersection count) still calls for it; specks are dropped again after a remesh. Self-intersections are
+reported, never repaired.
 
 Dropping specks and flipping faces keep the mesh's texture / colours (faces are removed or turned, vertices stay);
 ``clean``, ``fill`` and ``watertight`` return geometry only, so after them the visuals are gone (the note says so).
@@ -71,6 +73,19 @@ def _flip_like(mesh: trimesh.Trimesh, oriented: trimesh.Trimesh) -> trimesh.Trim
     return out
 
 
+def _orient(mesh: trimesh.Trimesh, report: MeshReport) -> tuple[trimesh.Trimesh, str]:
+    """The ``normals`` step on ``mesh`` welded (consistent winding, every closed part outward), then the walls
+    of cavities the report found turned back to face in. Returns the welded mesh, faces in the same order."""
+    oriented, note = Step("normals").run(weld(mesh))
+    walls = np.array([p.cavity for p in report.parts] + [False])[report.face_parts]
+    if walls.any():
+        faces = np.array(oriented.faces)
+        faces[walls] = faces[walls, ::-1]
+        oriented = trimesh.Trimesh(oriented.vertices, faces, process=False)
+        note += f", then {count_noun(report.cavities, 'cavity wall')} turned back to face in"
+    return oriented, note
+
+
 def fix_mesh(mesh: trimesh.Trimesh, report: MeshReport | None = None, watertight: bool = False,
              watertight_res: int = 64, self_intersections: bool = True) -> FixResult:
     """Repair ``mesh`` (vertices ``(V, 3)``, faces ``(F, 3)``; not modified) as its report calls for.
@@ -110,9 +125,9 @@ def fix_mesh(mesh: trimesh.Trimesh, report: MeshReport | None = None, watertight
     for name, needed, args in plan:
         if not needed(now):
             continue
-        if name == "normals" and not geometry_only:
-            oriented, note = Step(name).run(weld(out))
-            out = _flip_like(out, oriented)
+        if name == "normals":
+            oriented, note = _orient(out, now)
+            out = oriented if geometry_only else _flip_like(out, oriented)
         else:
             out, note = Step(name, args).run(out)
             note, geometry_only = note + _dropped(mesh, geometry_only), True

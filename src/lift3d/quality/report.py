@@ -21,6 +21,7 @@ import trimesh
 
 from lift3d.errors import InputError
 from lift3d.quality.intersect import MAX_PAIR_TESTS, self_intersecting_pairs
+from lift3d.quality.nesting import enclosing_parity
 from lift3d.quality.topology import Topology, topology
 
 SPECK_FRACTION = 0.01
@@ -43,7 +44,9 @@ class Part:
     """One connected part (faces joined through shared edges, non-manifold ones included).
 
     ``volume`` is the signed enclosed volume (None for an open part); ``share`` the part's fraction of the total
-    volume or area (:attr:`MeshReport.share_measure`); ``genus`` None unless the part is a closed manifold."""
+    volume or area (:attr:`MeshReport.share_measure`); ``genus`` None unless the part is a closed manifold;
+    ``cavity``: a closed part inside an odd number of others with its normals facing in (the wall of a hollow,
+    right as it is); ``inverted``: a closed, consistently wound part with negative volume that is not a cavity."""
 
     faces: int
     area: float
@@ -52,6 +55,8 @@ class Part:
     closed: bool
     genus: int | None
     speck: bool
+    inverted: bool = False
+    cavity: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class MeshReport:
     non_manifold_vertices: int
     inconsistent_edges: int
     inverted_parts: int
+    cavities: int
     outward: bool | None
     degenerate_faces: int
     duplicate_faces: int
@@ -141,7 +147,10 @@ class MeshReport:
             return f"winding INCONSISTENT ({count_noun(self.inconsistent_edges, 'edge')})"
         if self.inverted_parts:
             return f"normals INVERTED ({count_noun(self.inverted_parts, 'part')})"
-        return "outward normals" if self.outward else "normals unknown (open surface)"
+        if not self.outward:
+            return "normals unknown (open surface)"
+        return "outward normals" + (f" ({count_noun(self.cavities, 'cavity', 'cavities')} facing in)"
+                                    if self.cavities else "")
 
     def specks_text(self) -> str:
         return f"{count_noun(self.specks, 'speck')} under {100 * self.speck_fraction:g}% of the {self.share_measure}"
@@ -197,7 +206,7 @@ class MeshReport:
         out = {k: getattr(self, k) for k in (
             "vertices", "welded_vertices", "faces", "units", "closed", "manifold", "boundary_edges", "holes",
             "non_manifold_edges", "non_manifold_vertices", "winding_consistent", "inconsistent_edges",
-            "outward", "inverted_parts", "degenerate_faces", "duplicate_faces", "self_intersections",
+            "outward", "inverted_parts", "cavities", "degenerate_faces", "duplicate_faces", "self_intersections",
             "self_intersections_capped", "genus", "share_measure", "speck_fraction", "specks")}
         out["size"] = [float(s) for s in self.size]
         out["part_count"] = len(self.parts)
@@ -237,9 +246,9 @@ def weld(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     return out
 
 
-def _parts(top: Topology, welded: trimesh.Trimesh, speck_fraction: float) -> tuple[list[Part], str, np.ndarray]:
-    """Per-part area, signed volume, share and speck flag, in label order; the share measure (``"volume"`` when
-    every part is closed and encloses some volume, else ``"area"``); the signed volumes ``(C,)``."""
+def _parts(top: Topology, welded: trimesh.Trimesh, speck_fraction: float) -> tuple[list[Part], str]:
+    """Per-part area, signed volume, share, speck and orientation flags, in label order; the share measure
+    (``"volume"`` when every part is closed and encloses some volume, else ``"area"``)."""
     count, labels = top.part_count, top.face_parts
     keep = labels >= 0
     tri = welded.triangles[keep] - welded.bounds.mean(axis=0)  # about the centre: volumes lose no precision
@@ -252,10 +261,14 @@ def _parts(top: Topology, welded: trimesh.Trimesh, speck_fraction: float) -> tup
     speck = share < speck_fraction
     if count:
         speck[int(np.argmax(share))] = False  # the largest part stays, whatever the threshold
+    judged = top.part_closed & (top.part_inconsistent == 0)  # orientation is defined for these parts
+    inside = enclosing_parity(welded, labels, judged) if (judged & (volume < 0)).any() else np.zeros(count, bool)
+    cavity = judged & (volume < 0) & inside
+    inverted = judged & (volume < 0) & ~inside
     parts = [Part(int(top.part_faces[i]), float(area[i]), float(volume[i]) if top.part_closed[i] else None,
                   float(share[i]), bool(top.part_closed[i]), None if top.part_genus[i] < 0 else int(top.part_genus[i]),
-                  bool(speck[i])) for i in range(count)]
-    return parts, "volume" if by_volume else "area", volume
+                  bool(speck[i]), bool(inverted[i]), bool(cavity[i])) for i in range(count)]
+    return parts, "volume" if by_volume else "area"
 
 
 def check_mesh_quality(mesh: trimesh.Trimesh, speck_fraction: float = SPECK_FRACTION, units: str = "units",
@@ -277,15 +290,15 @@ def check_mesh_quality(mesh: trimesh.Trimesh, speck_fraction: float = SPECK_FRAC
         raise InputError(f"speck fraction must be in [0, 1), got {speck_fraction}")
     welded = weld(mesh)
     top = topology(welded)
-    parts, measure, volume = _parts(top, welded, speck_fraction)
+    parts, measure = _parts(top, welded, speck_fraction)
     order = np.argsort([-p.share for p in parts], kind="stable").astype(np.int64)  # largest part first
     rank = np.empty(len(order), np.int64)
     rank[order] = np.arange(len(order))
     face_parts = np.where(top.face_parts >= 0, rank[np.maximum(top.face_parts, 0)], -1) if len(order) \
         else top.face_parts
-    judged = top.part_closed & (top.part_inconsistent == 0)  # orientation is defined for these parts
-    inverted = int((judged & (volume < 0)).sum())
-    outward = False if top.inconsistent_edges or inverted else (True if len(judged) and judged.all() else None)
+    inverted = sum(p.inverted for p in parts)
+    judged_all = bool(parts) and bool((top.part_closed & (top.part_inconsistent == 0)).all())
+    outward = False if top.inconsistent_edges or inverted else (True if judged_all else None)
     pairs, capped = None, False
     if self_intersections:
         found, capped = self_intersecting_pairs(welded.vertices, welded.faces[top.face_parts >= 0], max_pair_tests)
@@ -296,8 +309,9 @@ def check_mesh_quality(mesh: trimesh.Trimesh, speck_fraction: float = SPECK_FRAC
         size=tuple(float(s) for s in welded.extents), units=units,
         boundary_edges=top.boundary_edges, holes=top.holes, non_manifold_edges=top.non_manifold_edges,
         non_manifold_vertices=top.non_manifold_vertices, inconsistent_edges=top.inconsistent_edges,
-        inverted_parts=inverted, outward=outward,
+        inverted_parts=inverted, cavities=sum(p.cavity for p in parts), outward=outward,
         degenerate_faces=int((~welded.nondegenerate_faces()).sum()),
         duplicate_faces=int(len(welded.faces) - welded.unique_faces().sum()),
-        self_intersections=pairs, self_intersections_capped=capped, genus=genus, parts=tuple(parts[i] for i in order),
-        share_measure=measure, speck_fraction=float(speck_fraction), face_parts=face_parts)
+        self_intersections=pairs, self_intersections_capped=capped, genus=genus,
+        parts=tuple(parts[i] for i in order), share_measure=measure, speck_fraction=float(speck_fraction),
+        face_parts=face_parts)
