@@ -92,6 +92,7 @@ def check(
                 typer.echo(f"not fixed: {text}")
             typer.echo(f"wrote {output}: {final.verdict()}")
         failed = final.problems(required)
-        typer.echo("passes: " + ", ".join(required) if not failed else "FAILS: " + "; ".join(failed))
+        verdict = f"passes: {', '.join(required) or 'nothing required'}"
+        typer.echo("FAILS: " + "; ".join(failed) if failed else verdict)
     if not passed:
         raise typer.Exit(1)

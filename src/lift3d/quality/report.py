@@ -193,7 +193,7 @@ class MeshReport:
             ("size", f"{self.size_text()} ({self.units})"),
             ("closed", self.closed_text()),
             ("manifold", self.manifold_text()),
-            ("normals", self.normals_text()),
+            ("normals", self.normals_text().replace("normals ", "", 1).replace(" normals", "")),
             ("parts", f"{self.parts_text()}; share of the {self.share_measure}: {shares}"),
             ("degenerate", count_noun(self.degenerate_faces, "face")),
             ("duplicates", count_noun(self.duplicate_faces, "face")),
