@@ -53,7 +53,7 @@ def test_verdict_names_the_defects(reports):
     assert "winding INCONSISTENT (12 edges)" in reports["flipped"].verdict()
     assert "14 self-intersecting pairs" in reports["overlap"].verdict()
     assert reports["one_hole"].problems() == ["NOT closed (1 hole, 3 boundary edges)",
-                                              "normals unknown (open surface)"]
+                                              "normals unknown (not closed)"]
 
 
 def test_to_dict_is_json(reports):
@@ -72,6 +72,8 @@ def test_speck_fraction_and_requirements():
         report.passes(("shiny",))
     with pytest.raises(InputError, match="speck fraction"):
         check_mesh_quality(mesh, speck_fraction=1.5)
+    with pytest.raises(InputError, match="every face repeats a vertex"):
+        check_mesh_quality(trimesh.Trimesh([[0, 0, 0], [1, 0, 0], [0, 1, 0]], [[0, 0, 1], [1, 2, 2]], process=False))
 
 
 @pytest.mark.parametrize("name", [n for n, c in CORPUS.items() if c.fixable])

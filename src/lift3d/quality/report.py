@@ -114,7 +114,7 @@ class MeshReport:
     def problems(self, require: Iterable[str] = DEFAULT_REQUIRE) -> list[str]:
         """One line per requirement in ``require`` that fails (names: :data:`REQUIREMENTS`)."""
         out = []
-        for name in require:
+        for name in (require,) if isinstance(require, str) else require:
             if name not in REQUIREMENTS:
                 raise InputError(f"unknown requirement '{name}'; use {', '.join(REQUIREMENTS)}")
             ok, text = REQUIREMENTS[name]
@@ -148,7 +148,7 @@ class MeshReport:
         if self.inverted_parts:
             return f"normals INVERTED ({count_noun(self.inverted_parts, 'part')})"
         if not self.outward:
-            return "normals unknown (open surface)"
+            return "normals unknown (not closed)"
         return "outward normals" + (f" ({count_noun(self.cavities, 'cavity', 'cavities')} facing in)"
                                     if self.cavities else "")
 
@@ -284,11 +284,15 @@ def check_mesh_quality(mesh: trimesh.Trimesh, speck_fraction: float = SPECK_FRAC
         max_pair_tests: budget of triangle-pair tests; over it the count is a lower bound ("at least N").
 
     Raises:
-        InputError: an empty mesh, NaN coordinates, a speck fraction outside [0, 1).
+        InputError: an empty mesh, NaN coordinates, no face with three distinct vertices, a speck fraction outside
+            [0, 1).
     """
     if not 0.0 <= speck_fraction < 1.0:
         raise InputError(f"speck fraction must be in [0, 1), got {speck_fraction}")
     welded = weld(mesh)
+    faces = welded.faces
+    if not ((faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])).any():
+        raise InputError("mesh has no surface: every face repeats a vertex (after welding by position)")
     top = topology(welded)
     parts, measure = _parts(top, welded, speck_fraction)
     order = np.argsort([-p.share for p in parts], kind="stable").astype(np.int64)  # largest part first
