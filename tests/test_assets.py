@@ -155,6 +155,9 @@ def test_cli_placement_and_lods(tmp_path, capsys, photo, tiny_checkpoint):
     assert lod0.extents[2] == pytest.approx(80.0, rel=1e-6) and abs(lod0.bounds[0][2]) < 1e-6
     assert len(lod0.faces) > len(lod1.faces) and abs(len(lod1.faces) - 100) <= 5
     assert not out.exists() and "+Z up" in stdout
+    # One verdict line per written file, from the same report as `lift3d check`, in the file's units.
+    verdicts = [line for line in stdout.splitlines() if line.strip().startswith("check: ")]
+    assert len(verdicts) == 2 and all("closed, manifold, outward normals" in v and " mm" in v for v in verdicts)
     code, _, err = _run(capsys, "reconstruct", photo, "-o", tmp_path / "m.glb", "--checkpoint", tiny_checkpoint,
                         "--up", "z")
     assert code == 2 and "+Y up by definition" in err and not (tmp_path / "m.glb").exists()

@@ -222,7 +222,7 @@ def test_bake_texture_reproduces_side_colours(box_views, tmp_path):
     fine = box.subdivide()  # 48 faces, so the atlas has room to sample each face's interior
     baked = bake_texture(fine, images, cams, texture_size=128)
     assert isinstance(baked.visual, trimesh.visual.TextureVisuals)
-    image = baked.visual.material.image
+    image = baked.visual.material.baseColorTexture
     assert image.size == (128, 128)
     assert len(baked.faces) == len(fine.faces)
     # The texel at each face's centroid in UV space has its side's colour.
@@ -231,7 +231,7 @@ def test_bake_texture_reproduces_side_colours(box_views, tmp_path):
     assert np.abs(got - side_colour(fine.face_normals)).max() < 0.05
     # uint8 and float photos give the same texture.
     baked_f = bake_texture(fine, [im / 255.0 for im in images], cams, texture_size=128)
-    assert np.array_equal(np.asarray(baked_f.visual.material.image), np.asarray(image))
+    assert np.array_equal(np.asarray(baked_f.visual.material.baseColorTexture), np.asarray(image))
     # GLB export keeps the texture.
     path = tmp_path / "box.glb"
     baked.export(path)

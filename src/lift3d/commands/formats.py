@@ -115,9 +115,12 @@ def info(file: Path = typer.Argument(..., help="A mesh, point cloud, voxel or im
     fmt = lambda a: "[" + ", ".join(f"{x:.4g}" for x in a) + "]"  # noqa: E731
     typer.echo(f"file: {file}\nkind: {kind}")
     if kind == "mesh":
-        typer.echo(f"vertices: {len(obj.vertices)}\nfaces: {len(obj.faces)}\nwatertight: {obj.is_watertight}")
-        if obj.is_watertight:
-            typer.echo(f"volume: {obj.volume:.6g}")
+        from lift3d.quality import weld
+
+        solid = weld(obj)  # by position: a textured mesh's UV seams are not holes
+        typer.echo(f"vertices: {len(obj.vertices)}\nfaces: {len(obj.faces)}\nwatertight: {solid.is_watertight}")
+        if solid.is_watertight:
+            typer.echo(f"volume: {solid.volume:.6g}")
         typer.echo(f"area: {obj.area:.6g}\nbounds: {fmt(obj.bounds[0])} .. {fmt(obj.bounds[1])}")
         typer.echo(f"colors: {obj.visual.kind or 'none'}")
     elif kind == "points":

@@ -79,10 +79,11 @@ def reconstruct(
     from lift3d.io.images import load_image, load_mask
     from lift3d.io.paths import check_outputs
     from lift3d.limits import check_number
+    from lift3d.quality import check_mesh_quality
     from lift3d.reconstruct.assets import AssetOptions, build_assets, lod_paths, parse_lods
     from lift3d.reconstruct.outputs import write_reconstruction
     from lift3d.reconstruct.pipeline import Reconstructor, shipped_checkpoint
-    from lift3d.reconstruct.placement import Placement, check_placement, parse_size
+    from lift3d.reconstruct.placement import METRE_FORMATS, Placement, check_placement, parse_size
     from lift3d.reconstruct.texturing import mode_for
 
     if masks and len(masks) != len(images):
@@ -155,15 +156,17 @@ def reconstruct(
                 if len(jobs) == 1:
                     raise
                 raise type(exc)(f"{images[idx[0]]}: {exc} (no output written: all or nothing)") from exc
-            ms = {k: f"{v * 1000:.0f} ms" for k, v in rec.timings.items()}
+            ms = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in rec.timings.items())
             head = f"{len(idx)} view(s), {rec.summary()}"
             if not assets:
                 report.append(f"{out}: {head} ({ms})")
             for asset in assets:
                 colour = "" if asset.texturing is None else f", {asset.texturing.summary()}"
                 extra = "".join(f"; {n}" for n in asset.notes)
-                report.append(f"{asset.path}: {head}, {len(asset.mesh.faces)} faces{colour}, "
-                              f"{placement.describe()}{extra} ({ms})")
+                units = "m" if asset.path.suffix.lower() in METRE_FORMATS else placement.units
+                verdict = check_mesh_quality(asset.mesh, units=units).verdict()  # what `lift3d check` would say
+                report.append(f"{asset.path}: {head}{colour}, {placement.describe()}{extra} ({ms})\n  check: "
+                              f"{verdict}")
     if not quiet:
         for line in report:
             typer.echo(line)

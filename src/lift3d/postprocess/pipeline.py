@@ -236,7 +236,7 @@ def _clean(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, str]:
     return out, f"{len(mesh.faces)} -> {len(out.faces)} faces, {len(mesh.vertices)} -> {len(out.vertices)} vertices"
 
 
-@register("specks", "specks[:FRACTION]", "drop parts under FRACTION of the surface area (0.01); largest stays",
+@register("specks", "specks[:FRACTION]", "drop parts under FRACTION of the volume (area if open) (0.01); largest stays",
           "trimesh", Param("fraction", _fraction, 0.01))
 def _specks(mesh: trimesh.Trimesh, fraction: float) -> tuple[trimesh.Trimesh, str]:
     out = remove_small_components(mesh, fraction)

@@ -160,7 +160,7 @@ class MeshReport:
         return f"{text} ({self.specks_text()})" if self.specks else text
 
     def size_text(self) -> str:
-        unit = " m" if self.units == "metres" else ""
+        unit = {"metres": " m", "units": ""}.get(self.units, f" {self.units}")  # "m", "mm"... as given
         return " x ".join(f"{s:.3g}" for s in self.size) + unit
 
     def self_intersections_text(self) -> str:
