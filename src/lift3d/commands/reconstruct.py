@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -54,6 +52,8 @@ def reconstruct(
     frame: str = typer.Option("ground", "--frame", help="ground: standing on the ground plane (lowest point at 0), "
                               "centred over the origin; canonical: the model's own frame (centred, longest side "
                               "1), e.g. for evaluation."),
+    close: bool = typer.Option(True, "--close/--no-close", help="Make an open surface watertight (hole filling, "
+                               "else a 64^3 voxel remesh) so the file is a closed solid."),
     fmt: str = typer.Option("glb", "--format", help="Extension for folder output (several images, no --views)."),
     preview: Path = typer.Option(None, "--preview", help="Also write a turntable render of the result (PNG)."),
     texture: str = typer.Option("auto", "--texture", help="Colour from the photo(s): image (UV atlas + texture "
@@ -74,29 +74,16 @@ def reconstruct(
     when all of them are complete; an error on any image leaves no output at all, names that image and says
     nothing was written. An output may not be one of the inputs, whatever its extension.
     """
-    from lift3d.io import check_output_path, kind_of
+    from lift3d.io import check_output_path
     from lift3d.io.atomic import all_or_nothing
     from lift3d.io.images import load_image, load_mask
     from lift3d.io.paths import check_outputs
     from lift3d.limits import check_number
-    from lift3d.quality import check_mesh_quality
-    from lift3d.reconstruct.assets import AssetOptions, build_assets, lod_paths, parse_lods
-    from lift3d.reconstruct.outputs import write_reconstruction
-    from lift3d.reconstruct.pipeline import Reconstructor, shipped_checkpoint
-    from lift3d.reconstruct.placement import METRE_FORMATS, Placement, check_placement, parse_size
-    from lift3d.reconstruct.texturing import mode_for
+    from lift3d.reconstruct.assets import lod_paths
+    from lift3d.reconstruct.service import Request, Service
 
     if masks and len(masks) != len(images):
         raise InputError(f"{len(masks)} --mask given for {len(images)} images")
-    if checkpoint is not None and model_name is not None:
-        raise InputError("give --model or --checkpoint, not both")
-    check_number(smooth, "--smooth", 0, 1000)
-    check_number(texture_size, "--texture-size", 16, 8192)
-    from lift3d.postprocess.pipeline import parse_post
-
-    steps = parse_post(post) if post else []  # a bad step fails before any work
-    budgets = parse_lods(lod, faces)
-    placement = Placement(None if size is None else parse_size(size), units.lower(), up.lower(), frame.lower())
     if threads is not None:
         check_number(threads, "--threads", 1, 1024)
     folder = not views and len(images) > 1
@@ -109,64 +96,43 @@ def reconstruct(
         jobs = [(list(range(len(images))), check_output_path(output))]
     if preview is not None and preview.suffix.lower() != ".png":
         raise InputError(f"--preview must be a .png file, got {preview}")
-    # What the format cannot hold (a texture in STL, --up z in glTF...) fails before any work.
-    modes = [mode_for(out, texture) for _, out in jobs]
-    for _, out in jobs:
-        if kind_of(out, for_output=True) == "mesh":
-            check_placement(placement, out)
-        elif budgets or placement != Placement(frame=placement.frame):
-            raise InputError(f"--faces, --lod, --size, --units and --up apply to mesh files, not {out.suffix}")
+    settings = dict(model=model_name, checkpoint=checkpoint, threshold=threshold, resolution=resolution,
+                    smooth=smooth, texture=texture, texture_size=texture_size, symmetry=symmetry, post=post,
+                    faces=faces, lod=lod, size=size, units=units, up=up, frame=frame, close=close)
+    service = Service(threads=threads)
+    # Every option is checked for every output (a texture in STL, --up z in glTF...) before any work.
+    budgets = [service.options(Request(images=[None], format=out.suffix, **settings)).faces for _, out in jobs]
     previews = [None if preview is None else preview if len(jobs) == 1 else
                 preview.with_name(f"{out.stem}_{preview.name}") for _, out in jobs]
-    options = AssetOptions(texture_size=texture_size, symmetry=symmetry, post=steps, faces=budgets,
-                           placement=placement)
     # Every output is checked against every input before anything is read, computed or written.
-    check_outputs([p for _, out in jobs for p in lod_paths(out, budgets)] + [p for p in previews if p is not None],
-                  [*images, *(masks or []), checkpoint], create_folder=folder)
+    check_outputs([p for (_, out), b in zip(jobs, budgets, strict=True) for p in lod_paths(out, b)]
+                  + [p for p in previews if p is not None], [*images, *(masks or []), checkpoint],
+                  create_folder=folder)
 
     # Read and validate every input before loading the model or writing anything.
     rgbas = [load_image(p) for p in images]
     mask_arrays = [load_mask(m, im.shape[:2]) for m, im in zip(masks, rgbas, strict=True)] if masks else None
-    model = Reconstructor(checkpoint if checkpoint is not None else shipped_checkpoint(model_name), threads=threads)
-    model_options = {} if resolution is None else {"resolution": resolution}
-    model.task.check_options(model_options)
-    model.check_threshold(threshold)
+    requests = [Request(images=[rgbas[i] for i in idx], masks=[mask_arrays[i] for i in idx] if mask_arrays else None,
+                        format=out.suffix, **settings) for idx, out in jobs]
+    service.check(requests[0])  # loads the model: a bad checkpoint or option fails before any output
     report = []
     with all_or_nothing() as stage:
-        for (idx, out), prev, mode in zip(jobs, previews, modes, strict=True):
-            sel_masks = [mask_arrays[i] for i in idx] if mask_arrays else None
+        for (idx, out), prev, request in zip(jobs, previews, requests, strict=True):
             try:
-                views = [rgbas[i] for i in idx]
-                rec = model.reconstruct(views, sel_masks, threshold=threshold, smooth_iterations=smooth,
-                                        **model_options)
-                t0 = time.perf_counter()
-                assets = [] if rec.mesh is None or kind_of(out, for_output=True) != "mesh" else \
-                    build_assets(rec.mesh, out, views, rec.masks, replace(options, texture=mode))
-                rec.timings["assets"] = time.perf_counter() - t0
-                for asset in assets or [None]:
-                    write_reconstruction(rec, stage(out if asset is None else asset.path),
-                                         mesh=None if asset is None else asset.mesh)
+                result = service.run(request)
+                result.write(stage, out)
+                rec = result.reconstruction
                 if prev is not None and rec.mesh is not None:
                     from lift3d.reconstruct.preview import write_turntable
 
-                    first = assets[0] if assets else None
+                    first = result.assets[0] if result.assets else None
                     shown = first.texturing.mesh if first is not None and first.texturing is not None else rec.mesh
                     write_turntable(shown, stage(prev))
             except Lift3DError as exc:
                 if len(jobs) == 1:
                     raise
                 raise type(exc)(f"{images[idx[0]]}: {exc} (no output written: all or nothing)") from exc
-            ms = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in rec.timings.items())
-            head = f"{len(idx)} view(s), {rec.summary()}"
-            if not assets:
-                report.append(f"{out}: {head} ({ms})")
-            for asset in assets:
-                colour = "" if asset.texturing is None else f", {asset.texturing.summary()}"
-                extra = "".join(f"; {n}" for n in asset.notes)
-                units = "m" if asset.path.suffix.lower() in METRE_FORMATS else placement.units
-                verdict = check_mesh_quality(asset.mesh, units=units).verdict()  # what `lift3d check` would say
-                report.append(f"{asset.path}: {head}{colour}, {placement.describe()}{extra} ({ms})\n  check: "
-                              f"{verdict}")
+            report += result.summary(out)
     if not quiet:
         for line in report:
             typer.echo(line)

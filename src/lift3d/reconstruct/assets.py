@@ -27,7 +27,8 @@ class AssetOptions:
     """What to do to the model's mesh: ``texture`` mode (resolved, see
     :func:`lift3d.reconstruct.texturing.mode_for`), ``texture_size``, ``symmetry`` fill, ``post`` refinement steps
     (:func:`lift3d.postprocess.pipeline.parse_post`), ``faces`` budgets (one per level of detail, most detailed
-    first; empty = keep the mesh as is) and ``placement``."""
+    first; empty = keep the mesh as is), ``placement`` and ``close`` (make an open surface watertight, see
+    :func:`build_assets`)."""
 
     texture: str = "image"
     texture_size: int = 1024
@@ -35,15 +36,18 @@ class AssetOptions:
     post: list = field(default_factory=list)
     faces: list[int] = field(default_factory=list)
     placement: Placement = field(default_factory=Placement)
+    close: bool = True
 
 
 @dataclass
 class Asset:
-    """One output: its ``path``, the final ``mesh``, how it was coloured and one-line ``notes``."""
+    """One output: its ``path``, the final ``mesh``, how it was coloured, its ``placement`` and one-line
+    ``notes``."""
 
     path: Path
     mesh: trimesh.Trimesh
     texturing: Texturing | None
+    placement: Placement = field(default_factory=Placement)
     notes: list[str] = field(default_factory=list)
 
 
@@ -79,9 +83,27 @@ def lod_paths(path: Path, budgets: list[int]) -> list[Path]:
     return [path.with_name(f"{path.stem}_lod{i}{path.suffix}") for i in range(len(budgets))]
 
 
+def _closed(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, str]:
+    """``mesh`` if it is a closed, consistently wound solid, else a watertight repair and a note saying how."""
+    from lift3d.postprocess.repair import remove_small_components, repair_watertight
+    from lift3d.quality import weld
+
+    solid = weld(mesh)
+    if solid.is_watertight and solid.is_winding_consistent:
+        return mesh, ""
+    out, how = repair_watertight(mesh)
+    if how == "voxel":
+        out = remove_small_components(out)  # a remesh can leave crumbs where sheets were thin
+    text = {"closed": "cleaned", "filled": "holes filled", "voxel": "voxel remesh at 64^3"}[how]
+    return out, f"the surface was open: closed ({text})"
+
+
 def build_assets(mesh: trimesh.Trimesh, path: Path, views: list[np.ndarray], masks: list[np.ndarray],
                  options: AssetOptions, cameras: list[Camera] | None = None) -> list[Asset]:
     """The reconstruction's mesh (canonical frame) -> one :class:`Asset` per level of detail.
+
+    A surface that is not closed (the point model's trimmed Poisson surface) is made watertight first when
+    ``options.close`` (hole filling, else a voxel remesh at 64^3), so every asset is a closed solid.
 
     Args:
         mesh: the model's refined mesh, vertices ``(V, 3)``, faces ``(F, 3)``.
@@ -99,6 +121,9 @@ def build_assets(mesh: trimesh.Trimesh, path: Path, views: list[np.ndarray], mas
         result = run_post(mesh, options.post)
         mesh = result.mesh
         notes += result.notes
+    if options.close:
+        mesh, note = _closed(mesh)
+        notes += [note] if note else []
     fits = []
     if cameras is None and options.texture in ("image", "vertex"):
         fits = [fit_camera(mesh, m) for m in masks]
@@ -118,5 +143,5 @@ def build_assets(mesh: trimesh.Trimesh, path: Path, views: list[np.ndarray], mas
                                texture_size=options.texture_size, symmetry=options.symmetry)
             tex.fits = fits
         final = place(tex.mesh if tex is not None else lod, options.placement)
-        assets.append(Asset(out, final, tex, lod_notes))
+        assets.append(Asset(out, final, tex, options.placement, lod_notes))
     return assets
