@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "lift3d.commands.view",
     "lift3d.commands.blender",
     "lift3d.commands.check",
+    "lift3d.commands.serve",
 ]
 
 
