@@ -19,6 +19,7 @@ setup: $(STAMP)
 
 ## Reconstruct the bundled sample images with the shipped default model -> out/
 demo: $(STAMP)
+	@mkdir -p out
 	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/chair_view0.png -o out/chair.glb --preview out/chair_preview.png
 	$(VENV)/bin/lift3d reconstruct src/lift3d/samples/chair_view*.png --views -o out/chair_4views.glb \
 		--preview out/chair_4views_preview.png

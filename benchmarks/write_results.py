@@ -15,7 +15,7 @@ from lift3d.io.atomic import write_text_atomic
 
 DOCS = Path("docs")
 PARTS = ["results_models.md", "results_quality.md", "results_appearance.md", "results_appearance_unseen.md",
-         "results_speed.md", "results_datagen.md", "results_chamfer.md", "results_big_photo.md", "results_texture.md"]
+         "results_speed.md", "results_datagen.md", "results_chamfer.md", "results_big_photo.md", "results_texture.md", "results_assets.md"]
 
 
 def _read(name: str) -> str:
@@ -86,6 +86,14 @@ def readme_block() -> str:
                      f"{t['flat']:.4f} for one flat colour; the unseen side from another view: {t['other_sym']:.4f} "
                      f"(flat colour {t['other_flat']:.4f}). {t['seconds']:.1f} s per photo "
                      "([`docs/results_texture.md`](docs/results_texture.md)).")
+    assets = DOCS / "results_assets.json"
+    if assets.is_file():
+        a = json.loads(assets.read_text())
+        rows = ", ".join(f"{k} {r['passes']:.0%}" for k, r in a.items())
+        n = next(iter(a.values()))["n"]
+        lines.append(f"\nAsset-ready meshes ({n} test shapes, one photo each): share passing `lift3d check` (closed, "
+                     f"manifold, outward normals, no speck under 1% of the volume) as `reconstruct` writes them: "
+                     f"{rows} ([`docs/results_assets.md`](docs/results_assets.md)).")
     return "\n".join(lines)
 
 

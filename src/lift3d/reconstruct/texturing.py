@@ -28,7 +28,7 @@ from lift3d.geometry.cameras import Camera
 MODES = ("auto", "image", "vertex", "flat", "none")
 IMAGE_FORMATS = (".glb", ".gltf", ".obj", ".usdz", ".usda", ".usdc")  # hold a UV texture
 VERTEX_FORMATS = (".ply",)  # hold per-vertex colours
-ATLAS_MAX_FACES = 60000  # xatlas takes seconds above this; the mesh is decimated for the atlas (see texture_mesh)
+ATLAS_MAX_FACES = 25000  # xatlas takes seconds above this; the mesh is decimated for the atlas (see texture_mesh)
 
 
 @dataclass
@@ -41,6 +41,7 @@ class Texturing:
     mode: str
     fits: list[CameraFit] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
+    decimated_from: int = 0  # faces before the mesh was decimated for the atlas (0: not decimated)
 
     def summary(self) -> str:
         """One phrase for the CLI."""
@@ -50,6 +51,8 @@ class Texturing:
         if self.fits:
             views = ", ".join(f"az {f.azimuth:.0f} el {f.elevation:.0f} (IoU {f.iou:.2f})" for f in self.fits)
             parts.append(f"camera fit {views}")
+        if self.decimated_from:
+            parts.append(f"decimated {self.decimated_from} -> {len(self.mesh.faces)} faces for the atlas")
         if self.stats:
             parts.append(f"{self.stats['seen']:.0%} seen, {self.stats['mirrored']:.0%} mirrored, "
                          f"{self.stats['interpolated']:.0%} filled")
@@ -126,4 +129,5 @@ def texture_mesh(mesh: trimesh.Trimesh, images: list[np.ndarray], masks: list[np
 
         src = decimate(mesh, target_faces=ATLAS_MAX_FACES) if len(mesh.faces) > ATLAS_MAX_FACES else mesh
         out = bake_texture(src, rgbs, cameras, texture_size=texture_size, masks=masks, symmetry=symmetry)
-    return Texturing(out, mode, fits, dict(out.metadata.get("texture", {})))
+    decimated = len(mesh.faces) if mode == "image" and len(mesh.faces) > ATLAS_MAX_FACES else 0
+    return Texturing(out, mode, fits, dict(out.metadata.get("texture", {})), decimated)
