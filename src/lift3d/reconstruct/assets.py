@@ -92,6 +92,12 @@ def _closed(mesh: trimesh.Trimesh) -> tuple[trimesh.Trimesh, str]:
     if solid.is_watertight and solid.is_winding_consistent:
         return mesh, ""
     out, how = repair_watertight(mesh)
+    again = weld(out)
+    if not (again.is_watertight and again.is_winding_consistent):
+        # manifold3d accepts two solids touching along an edge; a file checker does not: remesh those too.
+        from lift3d.postprocess.repair import voxel_remesh
+
+        out, how = voxel_remesh(out), "voxel"
     if how == "voxel":
         out = remove_small_components(out)  # a remesh can leave crumbs where sheets were thin
     text = {"closed": "cleaned", "filled": "holes filled", "voxel": "voxel remesh at 64^3"}[how]
