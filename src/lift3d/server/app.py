@@ -60,7 +60,6 @@ class Server:
         job.stage = "export"
         fmt = job.request.ext.lstrip(".")
         self.jobs.add_file(job, fmt, result.to_bytes(fmt))
-        job.summary = result.summary("model." + fmt)
 
     def file(self, job: Job, fmt: str) -> tuple[bytes, str]:
         """The job's result as ``fmt`` -> ``(bytes, extension)``, cached (memory counted in the results' limit)."""
@@ -73,8 +72,12 @@ class Server:
         return job.files[fmt]
 
     def job_info(self, job: Job) -> dict:
+        """``GET /api/jobs/{id}``'s answer; the summary (with ``lift3d check``'s verdict, ~0.1 s) is made on the
+        first poll after the job is done, so a sync request does not wait for it."""
         files = {}
         if job.status == "done" and job.result is not None:
+            if not job.summary:
+                job.summary = job.result.summary("model" + job.request.ext)
             has_mesh = job.result.reconstruction.mesh is not None
             files = {f: result_url(job.id, f) for f in FORMATS if has_mesh or f not in MESH_FORMATS}
         timings = {} if job.result is None else {k: round(v, 4) for k, v in job.result.timings.items()}
@@ -169,7 +172,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         return file_response(data, ext, fmt)
 
     @app.get("/api/jobs/{job_id}")
-    async def job_status(job_id: str) -> dict:
+    def job_status(job_id: str) -> dict:
         return server.job_info(server.find(job_id))
 
     @app.get("/api/jobs/{job_id}/result.{fmt}", response_class=Response)
