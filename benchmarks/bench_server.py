@@ -165,7 +165,7 @@ def write(rows: list[dict], out: Path) -> None:
             "ms (median / min) | server RSS warm / peak MB |\n|---|---|---|---|---|---|---|---|---|---|\n")
     lines = [f"| {r['what']} | {r['requests']} | {r['ok']} | {r['refused_503']} | {r['errors']} | {r['p50_s']:.2f} | "
              f"{r['p95_s']:.2f} | {r['throughput_rps']:.2f} | {r['single_median_ms']:.0f} / {r['single_min_ms']:.0f} | "
-             f"{r['rss_warm_mb']:.0f} / {r['peak_rss_mb']:.0f} |" for r in rows]
+             f"{r['rss_warm_mb']:.0f} / {max(r['peak_rss_mb'], r['vm_hwm_mb']):.0f} |" for r in rows]
     load = os.getloadavg()
     text = (f"# lift3d serve under load\n\n`python benchmarks/bench_server.py` on {cores} CPU cores, loopback, the "
             f"shipped voxel model, `{PHOTO.relative_to(ROOT)}` ({PHOTO.stat().st_size // 1024} KB JPEG, 1 view) sent "
@@ -181,7 +181,7 @@ def write(rows: list[dict], out: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--requests", type=int, default=50)
-    ap.add_argument("--rows", default="stl,glb,stl-queue32")
+    ap.add_argument("--rows", default="stl,stl-1worker,stl-queue32,glb")
     ap.add_argument("--timeout", type=float, default=280.0, help="seconds per request")
     ap.add_argument("--singles", type=int, default=10, help="sequential warm requests")
     ap.add_argument("--out", type=Path, default=DOCS / "results_server.md")

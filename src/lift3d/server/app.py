@@ -6,6 +6,7 @@ shared by a fixed pool of worker threads (:class:`~lift3d.server.jobs.JobManager
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator
@@ -71,13 +72,17 @@ class Server:
             return data
         return job.files[fmt]
 
+    @staticmethod
+    def summarise(job: Job) -> None:
+        """The summary lines (with ``lift3d check``'s verdict, ~0.1 s), made on the first poll after the job is done
+        so that a sync request does not wait for them."""
+        if job.status == "done" and job.result is not None and not job.summary:
+            job.summary = job.result.summary("model" + job.request.ext)
+
     def job_info(self, job: Job) -> dict:
-        """``GET /api/jobs/{id}``'s answer; the summary (with ``lift3d check``'s verdict, ~0.1 s) is made on the
-        first poll after the job is done, so a sync request does not wait for it."""
+        """``GET /api/jobs/{id}``'s answer."""
         files = {}
         if job.status == "done" and job.result is not None:
-            if not job.summary:
-                job.summary = job.result.summary("model" + job.request.ext)
             has_mesh = job.result.reconstruction.mesh is not None
             files = {f: result_url(job.id, f) for f in FORMATS if has_mesh or f not in MESH_FORMATS}
         timings = {} if job.result is None else {k: round(v, 4) for k, v in job.result.timings.items()}
@@ -100,6 +105,18 @@ class Server:
 
 def result_url(job_id: str, fmt: str) -> str:
     return f"/api/jobs/{job_id}/result.{fmt}"
+
+
+async def wait_for(job: Job, timeout: float) -> bool:
+    """Wait (in the event loop, no thread held) until ``job`` is done or failed -> False on timeout."""
+    loop = asyncio.get_running_loop()
+    finished = asyncio.Event()
+    job.on_done(lambda: loop.call_soon_threadsafe(finished.set))
+    try:
+        await asyncio.wait_for(finished.wait(), timeout)
+    except TimeoutError:
+        return False
+    return True
 
 
 def file_response(data: bytes, ext: str, fmt: str) -> Response:
@@ -160,20 +177,23 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         return {"id": job.id, "status_url": f"/api/jobs/{job.id}", "result_url": result_url(job.id, fmt)}
 
     @app.post("/api/reconstruct/sync", response_class=Response)
-    def reconstruct_sync(form: ReconstructForm = Depends(reconstruct_form)) -> Response:
-        """Reconstruct and answer with the file (for scripts)."""
-        job = server.submit(form)
+    async def reconstruct_sync(form: ReconstructForm = Depends(reconstruct_form)) -> Response:
+        """Reconstruct and answer with the file (for scripts). Waiting holds no thread: many may wait at once."""
+        job = await anyio.to_thread.run_sync(server.submit, form)
         fmt = job.request.ext[1:]
-        if not job.done_event.wait(settings.sync_timeout_s):
+        if not await wait_for(job, settings.sync_timeout_s):
             raise HTTPException(504, f"not finished after {settings.sync_timeout_s:g} s; poll /api/jobs/{job.id}")
         if job.status != "done":
             raise HTTPException(422, job.error or "job failed")
-        data, ext = server.file(job, fmt)
+        data, ext = job.files[fmt] if fmt in job.files else await anyio.to_thread.run_sync(server.file, job, fmt)
         return file_response(data, ext, fmt)
 
     @app.get("/api/jobs/{job_id}")
-    def job_status(job_id: str) -> dict:
-        return server.job_info(server.find(job_id))
+    async def job_status(job_id: str) -> dict:
+        job = server.find(job_id)
+        if job.status == "done" and not job.summary:
+            await anyio.to_thread.run_sync(server.summarise, job)
+        return server.job_info(job)
 
     @app.get("/api/jobs/{job_id}/result.{fmt}", response_class=Response)
     def job_result(job_id: str, fmt: str) -> Response:

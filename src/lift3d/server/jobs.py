@@ -47,6 +47,16 @@ class Job:
     finished: float | None = None
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     done_event: threading.Event = field(default_factory=threading.Event)
+    _callbacks: list[Callable[[], None]] = field(default_factory=list)
+    _cb_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_done(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` (from the finishing thread) when the job is done or failed; now if it already is."""
+        with self._cb_lock:
+            if not self.done_event.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
 
     @property
     def nbytes(self) -> int:
@@ -74,7 +84,14 @@ class Job:
         if status == "done":
             self.progress, self.stage = 1.0, "done"
         self.request.images, self.request.masks = [], None  # the decoded photos are no longer needed
-        self.done_event.set()
+        with self._cb_lock:
+            self.done_event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - e.g. the waiting request's event loop is gone
+                log.exception("job %s: a done callback failed", self.id)
 
 
 Runner = Callable[[Job], None]
