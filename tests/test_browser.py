@@ -180,6 +180,17 @@ def test_page_reconstructs_orbits_and_downloads(base_url, browser):
     changed = np.abs(after.astype(int) - before.astype(int)).max(axis=-1) > 16
     assert changed.mean() > 0.005, f"orbiting changed {changed.mean():.2%} of the pixels"
 
+    # The plain view: the page asks for the same photo with texture=none once, then shows that GLB.
+    textured_src = viewer.get_attribute("src")
+    driver.find_element(By.ID, "view-plain").click()
+    wait(driver, lambda d: viewer.get_attribute("src") != textured_src
+         and d.execute_script("return document.body.dataset.state === 'loaded'"), 40, "the plain mesh view")
+    assert driver.find_element(By.ID, "view-plain").get_attribute("aria-pressed") == "true"
+    wait(driver, lambda d: (viewer_image(d)[..., 3] > 0).mean() > 0.02, 10, "the viewer to draw the plain mesh")
+    driver.find_element(By.ID, "view-textured").click()
+    wait(driver, lambda d: viewer.get_attribute("src") == textured_src
+         and d.execute_script("return document.body.dataset.state === 'loaded'"), 20, "the textured view again")
+
     # Download the GLB by clicking its button: a real browser download, which trimesh loads as a mesh.
     import trimesh
 
