@@ -130,6 +130,7 @@ def test_sync_returns_the_file_and_jpeg_named_txt_works(client: TestClient) -> N
              texture="none")
     assert r.status_code == 200, r.text
     assert r.headers["content-disposition"] == 'attachment; filename="model.stl"'
+    assert "forward;dur=" in r.headers["server-timing"]
     assert len(trimesh.load(io.BytesIO(r.content), file_type="stl").faces) > 0
 
 

@@ -186,7 +186,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         if job.status != "done":
             raise HTTPException(422, job.error or "job failed")
         data, ext = job.files[fmt] if fmt in job.files else await anyio.to_thread.run_sync(server.file, job, fmt)
-        return file_response(data, ext, fmt)
+        response = file_response(data, ext, fmt)
+        timings = job.result.timings if job.result is not None else {}
+        response.headers["Server-Timing"] = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in timings.items())
+        return response
 
     @app.get("/api/jobs/{job_id}")
     async def job_status(job_id: str) -> dict:
