@@ -39,6 +39,9 @@ def reconstruct(
     threshold: float = typer.Option(None, "--threshold", help="Occupancy threshold (default: from the model card)."),
     smooth: int = typer.Option(10, "--smooth", help="Taubin smoothing iterations (0 = raw marching cubes)."),
     post: str = typer.Option(None, "--post", help=_post_help()),
+    delight: bool = typer.Option(False, "--delight", help="Remove the photo's smooth shading from the texture (a "
+                                 "light-and-ambient fit to the surface normals), so an engine can relight the model; "
+                                 "off by default: colour that really changes with orientation would be evened out."),
     faces: int = typer.Option(None, "--faces", help="Face budget: decimate to about N faces before texturing "
                               "(quadric, keeps the surface closed)."),
     lod: str = typer.Option(None, "--lod", help="Several levels of detail in one go, e.g. 50000,5000,500: writes "
@@ -97,8 +100,8 @@ def reconstruct(
     if preview is not None and preview.suffix.lower() != ".png":
         raise InputError(f"--preview must be a .png file, got {preview}")
     settings = dict(model=model_name, checkpoint=checkpoint, threshold=threshold, resolution=resolution,
-                    smooth=smooth, texture=texture, texture_size=texture_size, symmetry=symmetry, post=post,
-                    faces=faces, lod=lod, size=size, units=units, up=up, frame=frame, close=close)
+                    smooth=smooth, texture=texture, texture_size=texture_size, symmetry=symmetry, delight=delight,
+                    post=post, faces=faces, lod=lod, size=size, units=units, up=up, frame=frame, close=close)
     service = Service(threads=threads)
     # Every option is checked for every output (a texture in STL, --up z in glTF...) before any work.
     budgets = [service.options(Request(images=[None], format=out.suffix, **settings)).faces for _, out in jobs]

@@ -128,7 +128,8 @@ def project_colours(points: np.ndarray, normals: np.ndarray, mesh: trimesh.Trime
 
 
 def vertex_colors_from_views(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: Sequence[Camera],
-                             masks: Sequence[np.ndarray] | None = None, symmetry: bool = True) -> trimesh.Trimesh:
+                             masks: Sequence[np.ndarray] | None = None, symmetry: bool = True,
+                             delight: bool = False) -> trimesh.Trimesh:
     """A copy of ``mesh`` (vertices ``(V, 3)``, faces ``(F, 3)``) with RGBA uint8 vertex colours ``(V, 4)``
     projected from the views; vertices no view sees are filled by :func:`lift3d.postprocess.texture_fill.fill_unseen`
     (its fractions in ``out.metadata["texture"]``)."""
@@ -137,7 +138,13 @@ def vertex_colors_from_views(mesh: trimesh.Trimesh, images: Sequence[np.ndarray]
     imgs, msks = _check_views(mesh, images, cameras, masks)
     normals = np.asarray(mesh.vertex_normals, np.float64)
     colours, seen = project_colours(mesh.vertices, normals, mesh, imgs, cameras, msks)
+    shading = {}
+    if delight:
+        from lift3d.postprocess.delight import remove_shading
+
+        colours, shading = remove_shading(colours, normals, seen)
     colours, stats = fill_unseen(np.asarray(mesh.vertices), normals, colours, seen, symmetry=symmetry)
+    stats.update({f"delight_{k}": v for k, v in shading.items()})
     out = trimesh.Trimesh(mesh.vertices.copy(), mesh.faces.copy(), process=False)
     out.metadata["texture"] = stats
     rgba = np.concatenate([np.round(colours * 255), np.full((len(colours), 1), 255)], axis=1)
@@ -188,7 +195,7 @@ def rasterize_uv(faces: np.ndarray, uv: np.ndarray, size: int) -> tuple[np.ndarr
 
 def bake_texture(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: Sequence[Camera],
                  texture_size: int = 512, masks: Sequence[np.ndarray] | None = None,
-                 padding: int = 4, symmetry: bool = True) -> trimesh.Trimesh:
+                 padding: int = 4, symmetry: bool = True, delight: bool = False) -> trimesh.Trimesh:
     """Texture-map ``mesh`` from photos with known cameras.
 
     Args:
@@ -200,6 +207,8 @@ def bake_texture(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: S
         padding: texels between UV charts.
         symmetry: fill texels no view sees from their mirror image first (see
             :func:`lift3d.postprocess.texture_fill.fill_unseen`), then by interpolation.
+        delight: divide the photos' smooth shading out of the colours first
+            (:func:`lift3d.postprocess.delight.remove_shading`).
 
     Returns:
         A new mesh (vertices split along UV seams, ``(V', 3)``, faces ``(F, 3)`` in the input order) with
@@ -228,6 +237,11 @@ def bake_texture(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: S
     normals = np.asarray(mesh.face_normals, np.float64)[face[covered]]
 
     colours, seen = project_colours(points, normals, mesh, imgs, cameras, msks)
+    shading = {}
+    if delight:
+        from lift3d.postprocess.delight import remove_shading
+
+        colours, shading = remove_shading(colours, normals, seen)
     # Unseen texels are filled on every other row and column only (a quarter of the KD-tree queries: 2.3 s -> 0.6 s
     # at 1024^2); the texels between take their nearest filled neighbour, at most 1.5 texels away.
     rows, cols = np.nonzero(covered)
@@ -239,7 +253,7 @@ def bake_texture(mesh: trimesh.Trimesh, images: Sequence[np.ndarray], cameras: S
     unseen = 1.0 - float(seen.mean())
     share = float(keep.sum()) / max(int((~seen[keep]).sum()), 1)
     stats.update(seen=1.0 - unseen, mirrored=unseen * stats["mirrored"] * share,
-                 interpolated=unseen * stats["interpolated"] * share)
+                 interpolated=unseen * stats["interpolated"] * share, **{f"delight_{k}": v for k, v in shading.items()})
     texture = np.full((texture_size, texture_size, 3), UNSEEN_GREY, np.float32)
     texture[rows[keep], cols[keep]] = filled
     known = np.zeros_like(covered)

@@ -33,6 +33,7 @@ class AssetOptions:
     texture: str = "image"
     texture_size: int = 1024
     symmetry: bool = True
+    delight: bool = False
     post: list = field(default_factory=list)
     faces: list[int] = field(default_factory=list)
     placement: Placement = field(default_factory=Placement)
@@ -146,7 +147,8 @@ def build_assets(mesh: trimesh.Trimesh, path: Path, views: list[np.ndarray], mas
         tex = None
         if options.texture != "none":
             tex = texture_mesh(lod, views, masks, options.texture, cameras=cameras,
-                               texture_size=options.texture_size, symmetry=options.symmetry)
+                               texture_size=options.texture_size, symmetry=options.symmetry,
+                               delight=options.delight)
             tex.fits = fits
         final = place(tex.mesh if tex is not None else lod, options.placement)
         assets.append(Asset(out, final, tex, options.placement, lod_notes))

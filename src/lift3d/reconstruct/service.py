@@ -51,6 +51,7 @@ class Request:
     texture: str = "auto"
     texture_size: int = 1024
     symmetry: bool = True
+    delight: bool = False
     post: str | None = None
     faces: int | None = None
     lod: str | None = None
@@ -188,7 +189,8 @@ class Service:
         elif budgets or placement != Placement(frame=placement.frame):
             raise InputError(f"--faces, --lod, --size, --units and --up apply to mesh files, not {ext}")
         return AssetOptions(texture=mode_for("model" + ext, request.texture), texture_size=request.texture_size,
-                            symmetry=request.symmetry, post=parse_post(request.post) if request.post else [],
+                            symmetry=request.symmetry, delight=request.delight,
+                            post=parse_post(request.post) if request.post else [],
                             faces=budgets, placement=placement, close=request.close)
 
     def check(self, request: Request) -> Reconstructor:

@@ -53,6 +53,10 @@ class Texturing:
             parts.append(f"camera fit {views}")
         if self.decimated_from:
             parts.append(f"decimated {self.decimated_from} -> {len(self.mesh.faces)} faces for the atlas")
+        if self.stats.get("delight_applied"):
+            parts.append(f"shading removed (fit R^2 {self.stats['delight_r2']:.2f})")
+        elif "delight_r2" in self.stats:
+            parts.append(f"shading kept (normals explain only {self.stats['delight_r2']:.0%} of the brightness)")
         if self.stats:
             parts.append(f"{self.stats['seen']:.0%} seen, {self.stats['mirrored']:.0%} mirrored, "
                          f"{self.stats['interpolated']:.0%} filled")
@@ -80,7 +84,7 @@ def mode_for(path: str | os.PathLike, mode: str) -> str:
 
 def texture_mesh(mesh: trimesh.Trimesh, images: list[np.ndarray], masks: list[np.ndarray | None] | None = None,
                  mode: str = "image", cameras: list[Camera] | None = None, texture_size: int = 1024,
-                 symmetry: bool = True) -> Texturing:
+                 symmetry: bool = True, delight: bool = False) -> Texturing:
     """Colour ``mesh`` from the RGBA photos ``[(H, W, 4) uint8]`` it was reconstructed from.
 
     Args:
@@ -90,6 +94,7 @@ def texture_mesh(mesh: trimesh.Trimesh, images: list[np.ndarray], masks: list[np
         cameras: one camera per photo in the mesh's frame; ``None`` fits them to the silhouettes.
         texture_size: side of the texture image (``image`` mode).
         symmetry: fill unseen surface from its mirror image where the shape is mirror-symmetric.
+        delight: remove the photos' smooth shading from the colours (:mod:`lift3d.postprocess.delight`).
 
     Returns:
         :class:`Texturing`. In ``image`` mode a mesh over :data:`ATLAS_MAX_FACES` faces is decimated to it first
@@ -122,12 +127,13 @@ def texture_mesh(mesh: trimesh.Trimesh, images: list[np.ndarray], masks: list[np
     if mode == "vertex":
         from lift3d.postprocess.texture import vertex_colors_from_views
 
-        out = vertex_colors_from_views(mesh, rgbs, cameras, masks, symmetry=symmetry)
+        out = vertex_colors_from_views(mesh, rgbs, cameras, masks, symmetry=symmetry, delight=delight)
     else:
         from lift3d.postprocess.simplify import decimate
         from lift3d.postprocess.texture import bake_texture
 
         src = decimate(mesh, target_faces=ATLAS_MAX_FACES) if len(mesh.faces) > ATLAS_MAX_FACES else mesh
-        out = bake_texture(src, rgbs, cameras, texture_size=texture_size, masks=masks, symmetry=symmetry)
+        out = bake_texture(src, rgbs, cameras, texture_size=texture_size, masks=masks, symmetry=symmetry,
+                           delight=delight)
     decimated = len(mesh.faces) if mode == "image" and len(mesh.faces) > ATLAS_MAX_FACES else 0
     return Texturing(out, mode, fits, dict(out.metadata.get("texture", {})), decimated)
