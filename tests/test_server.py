@@ -282,17 +282,42 @@ def test_results_evicted_by_size_and_age() -> None:
 
 
 def test_serve_command_passes_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
     from typer.testing import CliRunner
 
     from lift3d.cli import app
+    from lift3d.server.run import ClosingServer
 
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda a, **kw: seen.update(app=a, **kw))
+    monkeypatch.setattr(ClosingServer, "run", lambda self: seen.update(config=self.config))
     monkeypatch.setattr("lift3d.server.create_app", lambda s: s)
     r = CliRunner().invoke(app, ["serve", "--port", "8123", "--workers", "1", "--max-upload-mb", "5",
                                  "--cors-origin", "http://localhost:5173"])
     assert r.exit_code == 0, r.output
-    assert seen["port"] == 8123 and seen["host"] == "127.0.0.1"
-    assert seen["app"].workers == 1 and seen["app"].max_upload_bytes == 5 * 1024 * 1024
-    assert seen["app"].cors_origins == ("http://localhost:5173",)
+    config = seen["config"]
+    assert config.port == 8123 and config.host == "127.0.0.1"
+    assert config.app.workers == 1 and config.app.max_upload_bytes == 5 * 1024 * 1024
+    assert config.app.cors_origins == ("http://localhost:5173",)
+
+
+def test_first_signal_closes_the_queue(settings: Settings) -> None:
+    from dataclasses import replace
+
+    import uvicorn
+
+    from lift3d.server.run import ClosingServer
+
+    service = GatedService()
+    app = create_app(replace(settings, queue=2, preload=False), service)
+    with TestClient(app) as c:
+        running, queued = post(c).json()["id"], post(c).json()["id"]
+        server = ClosingServer(uvicorn.Config(app))
+        server.handle_exit(2, None)
+        assert server.should_exit
+        for _ in range(100):
+            if c.get(f"/api/jobs/{queued}").json()["status"] == "failed":
+                break
+            time.sleep(0.02)
+        assert c.get(f"/api/jobs/{queued}").json()["error"] == "server shutting down"
+        assert post(c).status_code == 503
+        service.gate.set()
+        assert wait(c, running)["status"] == "done"  # the running job finishes

@@ -28,14 +28,12 @@ def serve(
 ) -> None:
     """Serve the REST API and the web page: POST photos to /api/reconstruct, poll /api/jobs/{id}, download
     /api/jobs/{id}/result.glb (docs/server.md). Ctrl-C stops it: queued jobs fail, running ones finish."""
-    import uvicorn
-
     from lift3d.limits import check_number
     from lift3d.server import Settings, create_app
+    from lift3d.server.run import run_server
 
     check_number(port, "--port", 0, 65535)
     settings = Settings(workers=workers, queue=queue, max_upload_mb=max_upload_mb, max_images=max_images,
                         results_mb=results_mb, results_age_s=results_age, threads=threads,
                         cors_origins=tuple(cors_origin or ()), shutdown_grace_s=grace)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower(),
-                timeout_graceful_shutdown=int(grace) + 5)
+    run_server(create_app(settings), host, port, log_level.lower(), grace)

@@ -197,15 +197,19 @@ class JobManager:
                 log.exception("job %s failed", job.id)
                 job.finish("failed", f"internal error: {exc.__class__.__name__}: {exc}".splitlines()[0])
 
-    def shutdown(self, grace_s: float) -> None:
-        """Refuse new jobs, fail the queued ones ("server shutting down"), let running ones finish for ``grace_s``
-        seconds and fail those still running after it."""
+    def close(self) -> None:
+        """Refuse new jobs and fail the queued ones ("server shutting down"); running ones go on."""
         with self._lock:
             self._closing = True
-            jobs = list(self._jobs.values())
-            for job in jobs:
+            for job in list(self._jobs.values()):
                 if job.status == "queued":
                     job.finish("failed", "server shutting down")
+
+    def shutdown(self, grace_s: float) -> None:
+        """:meth:`close`, then let running jobs finish for ``grace_s`` seconds and fail those still running."""
+        self.close()
+        with self._lock:
+            jobs = list(self._jobs.values())
         for _ in self._threads:
             self._queue.put(None)
         deadline = time.monotonic() + grace_s
