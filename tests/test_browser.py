@@ -209,6 +209,7 @@ def test_page_reconstructs_orbits_and_downloads(base_url, browser):
     assert not foreign, foreign
 
     # The screenshot for docs/: the page at 1280x800 with the model at a pleasant angle.
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "header h1")).perform()
     driver.execute_script("document.getElementById('rotate').click(); document.getElementById('reset').click();"
                           " document.activeElement.blur(); window.scrollTo(0, 0)")
     time.sleep(0.5)

@@ -140,7 +140,7 @@ function renderPhotos() {
     img.alt = `Photo ${i + 1}: ${photo.file.name}`;
     const meta = document.createElement("div");
     meta.className = "meta";
-    meta.innerHTML = `<b>${escapeHtml(photo.file.name)}</b><br>${photo.info.size} · mask: ${escapeHtml(photo.info.mask)}`;
+    meta.innerHTML = `<b>${escapeHtml(photo.file.name)}</b>${photo.info.size}<br>mask: ${escapeHtml(photo.info.mask)}`;
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "remove";
@@ -155,9 +155,10 @@ function renderPhotos() {
   const masks = alpha === n ? "each photo's alpha channel" : alpha ? `the alpha channel for ${alpha}, automatic for ${n - alpha}`
     : "automatic (background colour)";
   el.viewsNote.hidden = n === 0;
+  el.drop.classList.toggle("compact", n > 0);
   el.viewsNote.textContent = n > 1
     ? `${n} views of one object: the model fuses them into one shape. Mask: ${masks}.`
-    : `One photo. Mask: ${masks}. A PNG with a transparent background uses its alpha as the mask.`;
+    : `One photo. Mask: ${masks}.`;
   el.go.disabled = state.busy || n === 0 || !el.model.value;
 }
 
