@@ -216,7 +216,7 @@ def test_page_reconstructs_orbits_and_downloads(base_url, browser):
     SCREENSHOT.parent.mkdir(exist_ok=True)
     driver.save_screenshot(str(SCREENSHOT))
     assert Image.open(SCREENSHOT).size == (1280, 800)
-    assert elapsed < 45, f"reconstruction took {elapsed:.1f} s in the page"
+    assert elapsed < 90, f"reconstruction took {elapsed:.1f} s in the page"
 
 
 def test_page_fits_a_phone(base_url, browser):

@@ -257,6 +257,12 @@ async function reconstruct(event) {
     el.progress.value = 1;
     showResult(job);
     showView("textured");
+    // On a phone the viewer is below the form: bring the result into view.
+    const box = el.viewer.getBoundingClientRect();
+    if (box.top > window.innerHeight * 0.6) {
+      const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      el.viewer.scrollIntoView({ behavior: smooth ? "smooth" : "auto", block: "center" });
+    }
   } catch (err) {
     el.status.hidden = true;
     showError(err.message);
