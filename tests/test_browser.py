@@ -236,3 +236,36 @@ def test_page_fits_a_phone(base_url, browser):
         assert "files" in order and "model" in order, order
     finally:
         viewport(driver, 1280, 800)
+
+
+DROP = """
+const [names, datas] = arguments;
+const transfer = new DataTransfer();
+names.forEach((name, i) => {
+  const bytes = Uint8Array.from(atob(datas[i]), (c) => c.charCodeAt(0));
+  transfer.items.add(new File([bytes], name, {type: "image/png"}));
+});
+document.getElementById("drop").dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true,
+                                                                     cancelable: true}));
+"""
+
+
+def test_drop_views_masks_and_remove(base_url, browser):
+    """Photos dropped on the drop zone: views of one object, the alpha mask named, a photo removed by keyboard."""
+    driver = browser
+    driver.get(base_url)
+    wait(driver, lambda d: d.find_element(By.ID, "model").get_attribute("value"), 20, "the model list")
+    samples = ROOT / "src" / "lift3d" / "samples"
+    names = ["chair_view0.png", "chair_view1.png"]  # RGBA renders: transparent background
+    datas = [base64.b64encode((samples / n).read_bytes()).decode() for n in names]
+    driver.execute_script(DROP, names, datas)
+    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#previews li")) == 2, 10, "two previews")
+    note = driver.find_element(By.ID, "views-note").text
+    assert "2 views of one object" in note and "alpha channel" in note, note
+    assert all("mask: alpha channel" in li.text for li in driver.find_elements(By.CSS_SELECTOR, "#previews li"))
+    remove = driver.find_element(By.CSS_SELECTOR, "#previews li .remove")
+    assert remove.get_attribute("aria-label") == "Remove chair_view0.png"
+    remove.send_keys(Keys.ENTER)
+    wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#previews li")) == 1, 10, "the photo removed")
+    assert "One photo" in driver.find_element(By.ID, "views-note").text
+    assert driver.find_element(By.ID, "go").is_enabled()
