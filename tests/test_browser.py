@@ -83,6 +83,7 @@ def browser(tmp_path_factory):
                 "--disable-background-networking", "--disable-component-update", "--disable-default-apps",
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
         options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                               "download.prompt_for_download": False})
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
@@ -207,6 +208,11 @@ def test_page_reconstructs_orbits_and_downloads(base_url, browser):
     urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     foreign = [u for u in urls if not u.startswith(base_url) and not u.startswith(("data:", "blob:"))]
     assert not foreign, foreign
+
+    # No script error on the console (the refused request above logs its 422, which is expected).
+    errors = [e["message"] for e in driver.get_log("browser")
+              if e["level"] == "SEVERE" and "status of 422" not in e["message"]]
+    assert not errors, errors
 
     # The screenshot for docs/: the page at 1280x800 with the model at a pleasant angle.
     ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "header h1")).perform()

@@ -351,6 +351,7 @@ async function showView(view) {
 
 el.viewer.addEventListener("load", () => {
   setState("loaded");
+  $("empty").hidden = true;
   el.reset.disabled = false;
   el.status.hidden = true;
 });
