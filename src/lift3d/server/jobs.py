@@ -58,9 +58,17 @@ class Job:
                 return
         callback()
 
+    _nbytes: int | None = None
+
     @property
     def nbytes(self) -> int:
-        """Memory the job holds, roughly: served files plus the result's arrays (meshes, textures, grids)."""
+        """Memory the job holds, roughly: served files plus the result's arrays (meshes, textures, grids); cached
+        once the job is finished (a new served file resets it)."""
+        if self._nbytes is None or self.finished is None:
+            self._nbytes = self._count_bytes()
+        return self._nbytes
+
+    def _count_bytes(self) -> int:
         n = sum(len(data) for data, _ in self.files.values())
         if self.result is None:
             return n
@@ -158,6 +166,7 @@ class JobManager:
         """Cache a served file of a finished job (counted in the results' size)."""
         with self._lock:
             job.files[fmt] = data
+            job._nbytes = None
             self._evict()
 
     # -- limits ------------------------------------------------------------------------------------------------
