@@ -58,9 +58,10 @@ class ReconstructForm:
 
 
 def reconstruct_form(
-    images: list[UploadFile] = File(..., description="1..8 photos of ONE object (any PIL format; the content "
+    images: list[UploadFile | str] = File(..., description="1..8 photos of ONE object (any PIL format; the content "
                                     "decides, not the name)"),
-    masks: list[UploadFile] | None = File(None, description="optional foreground mask per image (white = object)"),
+    masks: list[UploadFile | str] | None = File(None, description="optional foreground mask per image (white = "
+                                                "object)"),
     model: str | None = Form(None, description="model name (GET /api/models); default: the default model"),
     format: str = Form("glb", description=f"output format: {', '.join(FORMATS)}"),
     texture: str | None = Form(None, description="image, vertex, none or auto (default)"),
@@ -76,7 +77,13 @@ def reconstruct_form(
 ) -> ReconstructForm:
     options = dict(model=model, format=format, texture=texture, texture_size=texture_size, post=post, faces=faces,
                    size=size, up=up, units=units, threshold=threshold, resolution=resolution, smooth=smooth)
-    return ReconstructForm(images, masks or None, {k: v for k, v in options.items() if v not in (None, "")})
+    return ReconstructForm(files(images), files(masks or []) or None,
+                           {k: v for k, v in options.items() if v not in (None, "")})
+
+
+def files(parts: list[UploadFile | str]) -> list[UploadFile]:
+    """The file parts of a field: an HTML form's empty file input arrives as an empty string and is dropped."""
+    return [p for p in parts if not isinstance(p, str)]
 
 
 def upload_name(upload: UploadFile, index: int) -> str:
@@ -100,7 +107,9 @@ def build_request(form: ReconstructForm, catalog: Catalog, service: Service,
     fmt = str(opts.pop("format", "glb")).lower().lstrip(".")
     if fmt not in FORMATS:
         raise InputError(f"format {fmt!r} is not served; choose one of {', '.join(FORMATS)}")
-    if not 1 <= len(form.images) <= max_images:
+    if not form.images:
+        raise InputError("no image given: send 1 or more views of one object in the field 'images'")
+    if len(form.images) > max_images:
         raise InputError(f"{len(form.images)} images given; send 1 to {max_images} views of one object")
     if form.masks is not None and len(form.masks) != len(form.images):
         raise InputError(f"{len(form.masks)} masks given for {len(form.images)} images")
