@@ -15,7 +15,8 @@ from lift3d.io.atomic import write_text_atomic
 
 DOCS = Path("docs")
 PARTS = ["results_models.md", "results_quality.md", "results_appearance.md", "results_appearance_unseen.md",
-         "results_speed.md", "results_datagen.md", "results_chamfer.md", "results_big_photo.md", "results_texture.md", "results_assets.md"]
+         "results_speed.md", "results_datagen.md", "results_chamfer.md", "results_big_photo.md", "results_texture.md",
+         "results_assets.md", "results_server.md"]
 
 
 def _read(name: str) -> str:
@@ -94,6 +95,17 @@ def readme_block() -> str:
         lines.append(f"\nAsset-ready meshes ({n} test shapes, one photo each): share passing `lift3d check` (closed, "
                      f"manifold, outward normals, no speck under 1% of the volume) as `reconstruct` writes them: "
                      f"{rows} ([`docs/results_assets.md`](docs/results_assets.md)).")
+    server = DOCS / "results_server.json"
+    if server.is_file():
+        rows = {r["row"]: r for r in json.loads(server.read_text())}
+        parts = [f"{r['what']}: {r['ok']} ok, {r['refused_503']} refused by the queue limit, {r['errors']} errors, "
+                 f"p50 / p95 {r['p50_s']:.1f} / {r['p95_s']:.1f} s, {r['throughput_rps']:.2f} requests/s, peak "
+                 f"{r['peak_rss_mb']:.0f} MB" for r in rows.values()]
+        single = min(rows.values(), key=lambda r: r["single_median_ms"])
+        lines.append(f"\n`lift3d serve` under {single['requests']} concurrent 1-view requests on loopback "
+                     f"(`benchmarks/bench_server.py`): " + "; ".join(parts) + f". A warm server answers one 1-view "
+                     f"voxel request (STL) in {single['single_median_ms']:.0f} ms median end to end "
+                     f"([`docs/results_server.md`](docs/results_server.md)).")
     return "\n".join(lines)
 
 
