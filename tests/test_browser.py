@@ -188,6 +188,12 @@ def test_page_reconstructs_orbits_and_downloads(base_url, browser):
          and d.execute_script("return document.body.dataset.state === 'loaded'"), 40, "the plain mesh view")
     assert driver.find_element(By.ID, "view-plain").get_attribute("aria-pressed") == "true"
     wait(driver, lambda d: (viewer_image(d)[..., 3] > 0).mean() > 0.02, 10, "the viewer to draw the plain mesh")
+    # Points and voxels: GLBs of small spheres and cubes made by the server from the same result.
+    for kind in ("points", "voxels"):
+        driver.find_element(By.ID, f"view-{kind}").click()
+        wait(driver, lambda d, k=kind: f"/view/{k}.glb" in (viewer.get_attribute("src") or "")
+             and d.execute_script("return document.body.dataset.state === 'loaded'"), 30, f"the {kind} view")
+        wait(driver, lambda d: (viewer_image(d)[..., 3] > 0).mean() > 0.01, 10, f"the viewer to draw the {kind}")
     driver.find_element(By.ID, "view-textured").click()
     wait(driver, lambda d: viewer.get_attribute("src") == textured_src
          and d.execute_script("return document.body.dataset.state === 'loaded'"), 20, "the textured view again")

@@ -123,6 +123,15 @@ def test_round_trip_upload_poll_download(client: TestClient) -> None:
     assert stl.headers["content-type"] == "model/stl" and len(trimesh.load(io.BytesIO(stl.content), file_type="stl")
                                                               .faces) > 0
     assert client.get(info["files"]["binvox"]).content.startswith(b"#binvox")
+    # The viewer's points and voxels views: GLBs of splats and cubes, placed like the mesh (standing on y = 0).
+    assert set(info["views"]) == {"points", "voxels"}
+    for kind, faces_per_item in (("points", 20), ("voxels", 12)):
+        view = client.get(info["views"][kind])
+        assert view.status_code == 200 and view.headers["content-type"] == "model/gltf-binary"
+        shown = trimesh.load(io.BytesIO(view.content), file_type="glb", force="mesh")
+        assert len(shown.faces) % faces_per_item == 0 and len(shown.faces) >= 10 * faces_per_item
+        assert abs(shown.bounds[0][1]) < 0.05 * shown.extents.max()
+    assert client.get(f"/api/jobs/{job_id}/view/normals.glb").status_code == 404
 
 
 def test_sync_returns_the_file_and_jpeg_named_txt_works(client: TestClient) -> None:

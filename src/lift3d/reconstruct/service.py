@@ -121,6 +121,35 @@ class Result:
         write_reconstruction(self.reconstruction, buf, mesh=mesh, fmt=ext)
         return buf.getvalue(), ext
 
+    def view_bytes(self, kind: str) -> bytes:
+        """A GLB that shows the model's ``points`` (small spheres) or ``voxels`` (cubes for the surface cells), for a
+        viewer that reads only glTF; placed like the mesh files (same size, ground, up axis)."""
+        from lift3d.io.voxels import VoxelGrid
+        from lift3d.reconstruct.placement import place
+        from lift3d.render.renderable import points_mesh, voxels_mesh
+
+        rec = self.reconstruction
+        if kind == "points":
+            shown = points_mesh(rec.points(4096)[0])
+        elif kind == "voxels":
+            shown = voxels_mesh(VoxelGrid(occupancy=rec.occupancy, translate=np.full(3, -0.5), scale=1.0))
+        else:
+            raise InputError(f"unknown view {kind!r}; use points or voxels")
+        if self.assets and rec.mesh is not None:
+            # The same move and scale the mesh files got: the model frame's bounds map as the mesh's did.
+            placement = self.assets[0].placement
+            lo, hi = rec.mesh.bounds
+            frame = place(rec.mesh, placement)
+            scale = float(np.ptp(frame.bounds, axis=0).max() / max(np.ptp(np.stack([lo, hi]), axis=0).max(), 1e-12))
+            shown.apply_translation(-np.array([(lo[0] + hi[0]) / 2, lo[1], (lo[2] + hi[2]) / 2])
+                                    if placement.frame == "ground" else np.zeros(3))
+            shown.apply_scale(scale)
+            if placement.up == "z":
+                from lift3d.reconstruct.placement import z_up_rotation
+
+                shown.apply_transform(z_up_rotation())
+        return shown.export(file_type="glb")
+
     def summary(self, path: Path | str = "model") -> list[str]:
         """One line per written file, as ``lift3d reconstruct`` prints them (with ``lift3d check``'s verdict)."""
         from lift3d.quality import check_mesh_quality

@@ -86,8 +86,20 @@ class Server:
             has_mesh = job.result.reconstruction.mesh is not None
             files = {f: result_url(job.id, f) for f in FORMATS if has_mesh or f not in MESH_FORMATS}
         timings = {} if job.result is None else {k: round(v, 4) for k, v in job.result.timings.items()}
+        views = {k: f"/api/jobs/{job.id}/view/{k}.glb" for k in VIEWS} if files else {}
         return {"id": job.id, "status": job.status, "progress": job.progress, "stage": job.stage,
-                "error": job.error, "summary": job.summary, "timings": timings, "files": files}
+                "error": job.error, "summary": job.summary, "timings": timings, "files": files, "views": views}
+
+    def view(self, job: Job, kind: str) -> bytes:
+        """The job's ``points`` / ``voxels`` as a GLB for the viewer, cached like its files."""
+        key = f"view-{kind}"
+        if key not in job.files:
+            assert job.result is not None
+            with self.convert:
+                data = job.result.view_bytes(kind)
+            self.jobs.add_file(job, key, (data, ".glb"))
+            return data
+        return job.files[key][0]
 
     def find(self, job_id: str) -> Job:
         job = self.jobs.get(job_id)
@@ -101,6 +113,9 @@ class Server:
         self.service.check(request)  # model options (threshold, resolution) before the job is accepted
         self.loaded.add(entry.name)
         return self.jobs.submit(request)
+
+
+VIEWS = ("points", "voxels")  # extra viewer GLBs a finished job offers
 
 
 def result_url(job_id: str, fmt: str) -> str:
@@ -210,6 +225,16 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             raise HTTPException(409, f"job failed: {job.error}")
         data, ext = server.file(job, fmt)
         return file_response(data, ext, fmt)
+
+    @app.get("/api/jobs/{job_id}/view/{kind}.glb", response_class=Response)
+    def job_view(job_id: str, kind: str) -> Response:
+        """The finished job's points or voxels as a GLB (what the page's viewer shows for them)."""
+        job = server.find(job_id)
+        if kind not in VIEWS:
+            raise HTTPException(404, f"unknown view {kind[:20]!r}; served: {', '.join(VIEWS)}")
+        if job.status != "done":
+            raise HTTPException(409, f"job is {job.status}" + (f": {job.error}" if job.error else ""))
+        return file_response(server.view(job, kind), ".glb", "glb")
 
     mount_static(app, settings)
     return app

@@ -33,6 +33,7 @@ const el = {
   cardBody: $("card-body"), format: $("format"), texture: $("texture"), go: $("go"),
   status: $("status"), progress: $("progress"), stage: $("stage"), error: $("error"),
   viewer: $("viewer"), textured: $("view-textured"), plain: $("view-plain"), rotate: $("rotate"),
+  points: $("view-points"), voxels: $("view-voxels"),
   reset: $("reset"), downloads: $("downloads"), summary: $("summary"), timings: $("timings"),
   health: $("health"), viewNote: $("view-note"),
 };
@@ -307,19 +308,23 @@ function showResult(job) {
   const mesh = Boolean(files.glb);
   el.textured.disabled = !mesh || state.fields.texture === "none";
   el.plain.disabled = !mesh;
+  el.points.disabled = el.voxels.disabled = !mesh || !job.views;
   el.viewNote.textContent = mesh
-    ? "Points (XYZ) and voxels (binvox) are downloads; the viewer shows meshes."
+    ? "Textured or plain mesh, the model's points (small spheres), or its voxels (32\u00b3 cubes)."
     : "This result has no mesh to show (points or voxels): use the downloads.";
 }
 
-// The textured view is the job's GLB; the plain view is the same request with texture=none (made once, on demand).
+// The textured view is the job's GLB; the plain view is the same request with texture=none (made once, on demand);
+// points and voxels are GLBs of small spheres and cubes the server makes from the same result.
 async function showView(view) {
   if (!state.job || !state.job.files.glb) return;
-  if (state.fields.texture === "none") view = "plain";
+  if (state.fields.texture === "none" && view === "textured") view = "plain";
   state.view = view;
-  el.textured.setAttribute("aria-pressed", String(view === "textured"));
-  el.plain.setAttribute("aria-pressed", String(view === "plain"));
+  for (const name of ["textured", "plain", "points", "voxels"]) {
+    el[name].setAttribute("aria-pressed", String(view === name));
+  }
   let url = state.job.files.glb;
+  if ((view === "points" || view === "voxels") && state.job.views) url = state.job.views[view];
   if (view === "plain") {
     if (!state.plainUrl) {
       const job = state.job;
@@ -372,6 +377,8 @@ el.reset.addEventListener("click", () => {
 });
 el.textured.addEventListener("click", () => showView("textured"));
 el.plain.addEventListener("click", () => showView("plain"));
+el.points.addEventListener("click", () => showView("points"));
+el.voxels.addEventListener("click", () => showView("voxels"));
 
 // ---- wiring ------------------------------------------------------------------------------------------------
 
