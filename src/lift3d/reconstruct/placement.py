@@ -100,17 +100,18 @@ def z_up_rotation() -> np.ndarray:
     return trimesh.transformations.rotation_matrix(np.pi / 2.0, [1.0, 0.0, 0.0])
 
 
-def place(mesh: trimesh.Trimesh, placement: Placement) -> trimesh.Trimesh:
-    """A copy of ``mesh`` (canonical frame, vertices ``(V, 3)``) scaled, moved and turned as ``placement`` says.
+def placement_matrix(bounds: np.ndarray, placement: Placement) -> np.ndarray:
+    """The 4x4 transform ``placement`` applies to a model whose bounding box is ``bounds`` ``(2, 3)``.
 
     ``ground``: the bounding box is centred over the origin in x and z and its lowest point is at y = 0 (before
     ``--up z`` turns y into z). The size is measured on the canonical axes (``height`` is always the up axis). The
-    result is in ``placement.units``. Visuals (texture, colours) are kept.
+    result is in ``placement.units``. Anything drawn in the model's frame (its points, its voxels) is placed with
+    the same matrix as its mesh.
     """
-    out = mesh.copy()
-    lo, hi = out.bounds
+    lo, hi = np.asarray(bounds, np.float64)
+    matrix = np.eye(4)
     if placement.frame == "ground":
-        out.apply_translation([-(lo[0] + hi[0]) / 2.0, -lo[1], -(lo[2] + hi[2]) / 2.0])
+        matrix[:3, 3] = [-(lo[0] + hi[0]) / 2.0, -lo[1], -(lo[2] + hi[2]) / 2.0]
     scale = 1.0 / UNITS[placement.units]  # model units are metres unless a size is asked
     if placement.size is not None:
         axis = AXES[placement.size.axis]
@@ -118,10 +119,18 @@ def place(mesh: trimesh.Trimesh, placement: Placement) -> trimesh.Trimesh:
         if extent <= 0.0:
             raise InputError(f"the model has no extent along its {placement.size.axis}: cannot scale it to --size")
         scale *= placement.size.metres / extent
-    if scale != 1.0:
-        out.apply_scale(scale)
-    if placement.up == "z":
-        out.apply_transform(z_up_rotation())
+    matrix = np.diag([scale, scale, scale, 1.0]) @ matrix
+    return z_up_rotation() @ matrix if placement.up == "z" else matrix
+
+
+def place(mesh: trimesh.Trimesh, placement: Placement) -> trimesh.Trimesh:
+    """A copy of ``mesh`` (canonical frame, vertices ``(V, 3)``) scaled, moved and turned as ``placement`` says
+    (:func:`placement_matrix`). Visuals (texture, colours) are kept; ``metadata`` records the up axis and the
+    metres per unit for the writers."""
+    out = mesh.copy()
+    matrix = placement_matrix(out.bounds, placement)
+    if not np.allclose(matrix, np.eye(4), rtol=0.0, atol=0.0):
+        out.apply_transform(matrix)
     out.metadata["up_axis"] = placement.up.upper()
     out.metadata["meters_per_unit"] = UNITS[placement.units]
     return out

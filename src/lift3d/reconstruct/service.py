@@ -125,7 +125,7 @@ class Result:
         """A GLB that shows the model's ``points`` (small spheres) or ``voxels`` (cubes for the surface cells), for a
         viewer that reads only glTF; placed like the mesh files (same size, ground, up axis)."""
         from lift3d.io.voxels import VoxelGrid
-        from lift3d.reconstruct.placement import place
+        from lift3d.reconstruct.placement import placement_matrix
         from lift3d.render.renderable import points_mesh, voxels_mesh
 
         rec = self.reconstruction
@@ -135,19 +135,8 @@ class Result:
             shown = voxels_mesh(VoxelGrid(occupancy=rec.occupancy, translate=np.full(3, -0.5), scale=1.0))
         else:
             raise InputError(f"unknown view {kind!r}; use points or voxels")
-        if self.assets and rec.mesh is not None:
-            # The same move and scale the mesh files got: the model frame's bounds map as the mesh's did.
-            placement = self.assets[0].placement
-            lo, hi = rec.mesh.bounds
-            frame = place(rec.mesh, placement)
-            scale = float(np.ptp(frame.bounds, axis=0).max() / max(np.ptp(np.stack([lo, hi]), axis=0).max(), 1e-12))
-            shown.apply_translation(-np.array([(lo[0] + hi[0]) / 2, lo[1], (lo[2] + hi[2]) / 2])
-                                    if placement.frame == "ground" else np.zeros(3))
-            shown.apply_scale(scale)
-            if placement.up == "z":
-                from lift3d.reconstruct.placement import z_up_rotation
-
-                shown.apply_transform(z_up_rotation())
+        if self.assets and rec.mesh is not None:  # placed like the mesh files: the same matrix from the same bounds
+            shown.apply_transform(placement_matrix(rec.mesh.bounds, self.assets[0].placement))
         return shown.export(file_type="glb")
 
     def summary(self, path: Path | str = "model") -> list[str]:
@@ -225,6 +214,10 @@ class Service:
     def check(self, request: Request) -> Reconstructor:
         """Refuse a bad request before any heavy work; returns the (loaded) model it will use."""
         self.options(request)
+        return self._model_for(request)
+
+    def _model_for(self, request: Request) -> Reconstructor:
+        """The request's model, with its model-specific options (resolution, threshold) checked."""
         model = self.model(request.model, request.checkpoint)
         options = {} if request.resolution is None else {"resolution": request.resolution}
         model.task.check_options(options)
@@ -242,7 +235,7 @@ class Service:
 
         step("load", 0.0)
         options = self.options(request)
-        model = self.check(request)
+        model = self._model_for(request)
         names = request.names or [None] * len(request.images)
         rgbas = [im if isinstance(im, np.ndarray) else load_image(im, name)
                  for im, name in zip(request.images, names, strict=True)]
