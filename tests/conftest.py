@@ -73,3 +73,13 @@ def welded(mesh):
     out = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
     out.merge_vertices()
     return out
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    """Run ``lift3d ARGS...`` in-process -> ``(exit code, stdout, stderr)``; arguments may be paths."""
+    from lift3d.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in args])
+    out = capsys.readouterr()
+    return exc.value.code or 0, out.out, out.err

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import trimesh
 
+from conftest import run_cli as _run
 from lift3d.errors import InputError
 from lift3d.reconstruct.placement import Placement, Size, check_placement, parse_size, place
 
@@ -135,15 +136,6 @@ def photo(tmp_path):
     path = tmp_path / "ball.png"
     Image.fromarray(rgba).save(path)
     return path
-
-
-def _run(capsys, *args):
-    from lift3d.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
 
 
 def test_cli_placement_and_lods(tmp_path, capsys, photo, tiny_checkpoint):

@@ -19,17 +19,10 @@ import pytest
 import trimesh
 from PIL import Image
 
+from conftest import run_cli as run
 from lift3d.blender import runner
-from lift3d.cli import main
 
 TEXTURE_SIZE = (32, 24)  # width, height: not square, so a swapped size shows
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
 
 
 def files_in(folder: Path) -> set[str]:

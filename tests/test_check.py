@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from lift3d.cli import main
+from conftest import run_cli as run
 from lift3d.errors import InputError
 from lift3d.io.meshes import load_mesh
 from lift3d.quality import check_mesh_quality, fix_mesh
@@ -22,13 +22,6 @@ CORPUS = corpus()
 @pytest.fixture(scope="module")
 def reports():
     return {name: check_mesh_quality(case.mesh) for name, case in CORPUS.items()}
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
 
 
 @pytest.mark.parametrize("name", CORPUS)

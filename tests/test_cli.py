@@ -4,15 +4,8 @@ import numpy as np
 import pytest
 import trimesh
 
+from conftest import run_cli as run
 from lift3d import __version__
-from lift3d.cli import main
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
 
 
 def test_version(capsys):

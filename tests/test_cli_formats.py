@@ -6,19 +6,12 @@ import numpy as np
 import pytest
 import trimesh
 
-from lift3d.cli import main
+from conftest import run_cli as run
 from lift3d.geometry.sampling import sample_surface
 from lift3d.io.points import save_points
 from lift3d.io.voxels import VoxelGrid, load_voxels, save_voxels
 
 CHAIR = files("lift3d") / "samples" / "chair.obj"
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
 
 
 def field(out: str, name: str) -> str:

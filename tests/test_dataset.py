@@ -14,21 +14,13 @@ import trimesh
 from PIL import Image
 
 import lift3d.data.generate as gen
-from lift3d.cli import main
+from conftest import run_cli as run
 from lift3d.data.dataset import ShapeDataset, collate, read_manifest
 from lift3d.data.generate import generate_dataset, split_ids
 from lift3d.data.preprocess import prepare_image
 from lift3d.data.sheet import contact_sheet
 from lift3d.errors import DatasetError, InputError
 from lift3d.geometry.voxels import raycasting_scene
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
-
 
 # ---------------------------------------------------------------- manifest and splits
 

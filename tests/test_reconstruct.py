@@ -5,8 +5,8 @@ import pytest
 import trimesh
 from PIL import Image
 
+from conftest import run_cli as run
 from conftest import welded
-from lift3d.cli import main
 from lift3d.io import extensions
 from lift3d.io.voxels import load_voxels
 from lift3d.reconstruct import Reconstructor
@@ -21,13 +21,6 @@ def photo(tmp_path):
     path = tmp_path / "photo.jpg"
     Image.fromarray(img).save(path, quality=95)
     return path
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
 
 
 @pytest.mark.parametrize("ext", extensions(writable=True))

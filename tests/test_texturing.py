@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import trimesh
 
+from conftest import run_cli as _run
 from lift3d.errors import InputError
 from lift3d.geometry.cameras import orbit_camera
 
@@ -127,15 +128,6 @@ def test_texture_modes_per_format():
         mode_for("a.ply", "image")
     with pytest.raises(InputError, match="unknown --texture"):
         mode_for("a.glb", "uv")
-
-
-def _run(capsys, *args):
-    from lift3d.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
 
 
 @pytest.fixture

@@ -13,19 +13,12 @@ import pytest
 import trimesh
 from PIL import Image
 
-from lift3d.cli import main
+from conftest import run_cli as run
 from lift3d.errors import FormatError, InputError
 from lift3d.io import read_any, write_any
 
 Usd = pytest.importorskip("pxr.Usd", reason="usd-core (a lift3d dependency) is not installed")
 from pxr import Ar, Sdf, UsdGeom, UsdShade  # noqa: E402
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
 
 
 @pytest.fixture(scope="module")

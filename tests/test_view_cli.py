@@ -8,16 +8,9 @@ import pytest
 import trimesh
 from PIL import Image
 
-from lift3d.cli import main
+from conftest import run_cli as run
 from lift3d.io import write_any
 from lift3d.io.voxels import VoxelGrid
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code or 0, out.out, out.err
 
 
 @pytest.fixture
